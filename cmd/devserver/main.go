@@ -1,0 +1,140 @@
+// Command devserver runs every billing function on one port for local
+// development, plus the combined route the old Django app had, so that
+//
+//	stripe listen --forward-to localhost:8080/api/billing/webhooks/stripe/
+//
+// keeps working with one signing secret: each event goes to the group that
+// owns it.
+//
+// Configuration comes from the environment (and keys from an untracked .env):
+// PORT (default 8080), GOOGLE_CLOUD_PROJECT, FIRESTORE_EMULATOR_HOST (without
+// it, state is kept in memory and lost on exit), STRIPE_WEBHOOK_SECRET,
+// STRIPE_REFETCH, STRIPE_LIVEMODE, WEBHOOK_TIMEOUT.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/courseplatform/billing/functions/webhooks/checkoutsessions"
+	"github.com/courseplatform/billing/functions/webhooks/invoices"
+	"github.com/courseplatform/billing/functions/webhooks/subscriptions"
+	"github.com/courseplatform/billing/shared/billing"
+	"github.com/courseplatform/billing/shared/logging"
+	"github.com/courseplatform/billing/shared/secrets"
+	"github.com/courseplatform/billing/shared/store/firestore"
+	"github.com/courseplatform/billing/shared/store/memstore"
+	"github.com/courseplatform/billing/shared/webhook"
+)
+
+// CombinedRoute is the old app's single webhook path.
+const CombinedRoute = "/api/billing/webhooks/stripe/"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.LookupEnv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "devserver:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, lookup func(string) (string, bool), logOut io.Writer) error {
+	log := logging.New(logOut, "devserver")
+	settings, err := webhook.SettingsFromEnv(lookup)
+	if err != nil {
+		return err
+	}
+	src, err := settings.Source()
+	if err != nil {
+		return err
+	}
+	vals, err := secrets.NewResolver([]secrets.Key{{Name: webhook.SecretKey}}, secrets.WithLookupEnv(lookup)).Values(ctx)
+	if err != nil {
+		return err
+	}
+	var store billing.Store
+	if host, _ := lookup("FIRESTORE_EMULATOR_HOST"); host != "" {
+		fs, err := firestore.Open(ctx, settings.Project, settings.Database)
+		if err != nil {
+			return err
+		}
+		defer fs.Close()
+		store = fs
+		log.Info("using the Firestore emulator", "host", host, "project", settings.Project)
+	} else {
+		store = memstore.New()
+		log.Warn("FIRESTORE_EMULATOR_HOST is not set: state is kept in memory and lost on exit")
+	}
+
+	groups := map[string]map[string]webhook.Processor{
+		billing.CheckoutSessionEvents.EntryPoint: checkoutsessions.Routes(src, time.Now),
+		billing.SubscriptionEvents.EntryPoint:    subscriptions.Routes(src, time.Now),
+		billing.InvoiceEvents.EntryPoint:         invoices.Routes(src, time.Now),
+	}
+	mux := http.NewServeMux()
+	all := map[string]webhook.Processor{}
+	newHandler := func(function string, routes map[string]webhook.Processor) (http.Handler, error) {
+		return webhook.NewHandler(webhook.Config{
+			Function: function,
+			Secrets:  vals.List(webhook.SecretKey),
+			Livemode: settings.Livemode,
+			Routes:   routes,
+			Store:    store,
+			Timeout:  settings.Timeout,
+			Logger:   log.With("route", function),
+		})
+	}
+	for name, routes := range groups {
+		h, err := newHandler(name, routes)
+		if err != nil {
+			return err
+		}
+		mux.Handle("/"+name, h)
+		for t, p := range routes {
+			all[t] = p
+		}
+	}
+	combined, err := newHandler("combined", all)
+	if err != nil {
+		return err
+	}
+	mux.Handle(CombinedRoute, combined)
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "ok\n")
+	})
+
+	port, _ := lookup("PORT")
+	if port == "" {
+		port = "8080"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort("", port))
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("listening", "addr", ln.Addr().String(), "combined_route", CombinedRoute,
+		slog.Any("functions", []string{billing.CheckoutSessionEvents.EntryPoint, billing.SubscriptionEvents.EntryPoint, billing.InvoiceEvents.EntryPoint}))
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,140 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"time"
+)
+
+// Account is one user's documents, read inside a transaction so that
+// customers/{uid} can be rewritten from all of them after a change.
+type Account struct {
+	UID       string
+	Customer  *Customer
+	Subs      []Subscription
+	Purchases []Purchase
+}
+
+// ReadAccount reads what DeriveEntitlements needs for uid.
+func ReadAccount(ctx context.Context, tx Tx, uid string) (*Account, error) {
+	a := &Account{UID: uid}
+	var err error
+	if a.Customer, err = tx.Customer(ctx, uid); err != nil {
+		return nil, err
+	}
+	if a.Subs, err = tx.SubscriptionsOf(ctx, uid); err != nil {
+		return nil, err
+	}
+	if a.Purchases, err = tx.PurchasesOf(ctx, uid); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// SetSubscription puts s in place of the stored copy, or adds it.
+func (a *Account) SetSubscription(s Subscription) {
+	for i := range a.Subs {
+		if a.Subs[i].ID == s.ID {
+			a.Subs[i] = s
+			return
+		}
+	}
+	a.Subs = append(a.Subs, s)
+}
+
+// SetPurchase puts p in place of the stored copy, or adds it.
+func (a *Account) SetPurchase(p Purchase) {
+	for i := range a.Purchases {
+		if a.Purchases[i].ID == p.ID {
+			a.Purchases[i] = p
+			return
+		}
+	}
+	a.Purchases = append(a.Purchases, p)
+}
+
+// Write stores customers/{uid} with entitlements derived afresh. The Stripe
+// customer id and email fill in fields that are empty and never replace a
+// set one: the first customer linked stays the user's customer. Nothing is
+// written when the document would not change.
+func (a *Account) Write(tx Tx, stripeCustomerID, email string, now time.Time) error {
+	next := Customer{}
+	if a.Customer != nil {
+		next = *a.Customer
+	}
+	if next.StripeCustomerID == "" {
+		next.StripeCustomerID = stripeCustomerID
+	}
+	if next.Email == "" {
+		next.Email = email
+	}
+	next.Entitlements = DeriveEntitlements(a.Subs, a.Purchases)
+	if a.Customer != nil && sameCustomer(*a.Customer, next) {
+		return nil
+	}
+	next.UpdatedAt = now
+	if err := tx.PutCustomer(a.UID, &next); err != nil {
+		return fmt.Errorf("writing customer %s: %w", a.UID, err)
+	}
+	return nil
+}
+
+func sameCustomer(a, b Customer) bool {
+	if a.StripeCustomerID != b.StripeCustomerID || a.Email != b.Email || len(a.Entitlements) != len(b.Entitlements) {
+		return false
+	}
+	for k, ea := range a.Entitlements {
+		eb, ok := b.Entitlements[k]
+		if !ok || ea.Source != eb.Source || ea.SourceID != eb.SourceID || ea.Status != eb.Status || !sameTime(ea.Until, eb.Until) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Equal(*b)
+}
+
+// Owner picks the user a Stripe customer's object belongs to. The
+// stripe_customers mapping wins; otherwise the first non-empty candidate
+// (a stored document's uid, client_reference_id, metadata.uid).
+func Owner(mapped *StripeCustomer, candidates ...string) string {
+	if mapped != nil && mapped.UID != "" {
+		return mapped.UID
+	}
+	for _, c := range candidates {
+		if c != "" {
+			return c
+		}
+	}
+	return ""
+}
+
+// LinkCustomer returns the stripe_customers document to write so that cus
+// maps to uid, or nil when the stored mapping already says so or belongs to
+// someone else (the first claim stands).
+func LinkCustomer(mapped *StripeCustomer, uid, email string, livemode bool, now time.Time) *StripeCustomer {
+	if mapped != nil && (mapped.UID != "" || uid == "") && (mapped.Email != "" || email == "") {
+		return nil
+	}
+	next := StripeCustomer{Livemode: livemode}
+	if mapped != nil {
+		next = *mapped
+	}
+	if next.UID == "" {
+		next.UID = uid
+	}
+	if next.Email == "" {
+		next.Email = email
+	}
+	if mapped != nil && reflect.DeepEqual(*mapped, next) {
+		return nil
+	}
+	next.UpdatedAt = now
+	return &next
+}

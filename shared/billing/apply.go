@@ -1,0 +1,236 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Change describes the event a view of a Stripe object came with.
+type Change struct {
+	EventID string
+	// AsOf is when the view was true: the event's creation time for a
+	// payload, the time of the read for an object fetched from Stripe.
+	AsOf     time.Time
+	Livemode bool
+	// Now stamps syncedAt and updatedAt.
+	Now time.Time
+}
+
+func (c Change) version() Version {
+	return Version{AsOf: c.AsOf.UTC(), LastEventID: c.EventID, SyncedAt: c.Now.UTC()}
+}
+
+// CheckoutSession is what the checkout-session events carry that matters
+// here.
+type CheckoutSession struct {
+	// Purchase is the session as a one-time purchase; it is stored only
+	// for sessions in payment mode.
+	Purchase     Purchase
+	Mode         string
+	Subscription string
+	// UID is the platform user who started the checkout, from
+	// client_reference_id or metadata.uid; empty when unknown.
+	UID   string
+	Email string
+}
+
+// ApplySubscription stores a view of a subscription unless a newer one is
+// stored, keeps the customer mapping, and rewrites the owner's access.
+func ApplySubscription(ctx context.Context, tx Tx, s Subscription, ch Change) (Outcome, string, error) {
+	cur, err := tx.Subscription(ctx, s.ID)
+	if err != nil {
+		return "", "", err
+	}
+	if cur != nil && cur.NewerThan(ch.AsOf) {
+		return Stale, "a newer view is stored", nil
+	}
+	mapped, err := stripeCustomer(ctx, tx, s.Customer)
+	if err != nil {
+		return "", "", err
+	}
+	prevUID := ""
+	if cur != nil {
+		prevUID = cur.UID
+	}
+	s.UID = Owner(mapped, prevUID, s.UID)
+	s.Livemode = ch.Livemode
+	s.Version = ch.version()
+	accounts, err := readAccounts(ctx, tx, s.UID, prevUID)
+	if err != nil {
+		return "", "", err
+	}
+
+	if err := tx.PutSubscription(&s); err != nil {
+		return "", "", err
+	}
+	if err := link(tx, s.Customer, mapped, s.UID, "", ch); err != nil {
+		return "", "", err
+	}
+	for _, a := range accounts {
+		if a.UID == s.UID {
+			a.SetSubscription(s)
+		} else {
+			a.dropSubscription(s.ID)
+		}
+		if err := a.Write(tx, s.Customer, "", ch.Now); err != nil {
+			return "", "", err
+		}
+	}
+	return Applied, "", nil
+}
+
+// ApplyInvoice stores a view of an invoice unless a newer one is stored.
+// Its owner comes from the customer mapping or the invoice's subscription.
+func ApplyInvoice(ctx context.Context, tx Tx, in Invoice, ch Change) (Outcome, string, error) {
+	cur, err := tx.Invoice(ctx, in.ID)
+	if err != nil {
+		return "", "", err
+	}
+	if cur != nil && cur.NewerThan(ch.AsOf) {
+		return Stale, "a newer view is stored", nil
+	}
+	mapped, err := stripeCustomer(ctx, tx, in.Customer)
+	if err != nil {
+		return "", "", err
+	}
+	subUID := ""
+	if in.Subscription != "" {
+		sub, err := tx.Subscription(ctx, in.Subscription)
+		if err != nil {
+			return "", "", err
+		}
+		if sub != nil {
+			subUID = sub.UID
+		}
+	}
+	prevUID := ""
+	if cur != nil {
+		prevUID = cur.UID
+	}
+	in.UID = Owner(mapped, prevUID, subUID)
+	in.Livemode = ch.Livemode
+	in.Version = ch.version()
+
+	if err := tx.PutInvoice(&in); err != nil {
+		return "", "", err
+	}
+	if err := link(tx, in.Customer, mapped, in.UID, "", ch); err != nil {
+		return "", "", err
+	}
+	return Applied, "", nil
+}
+
+// ApplyCheckoutSession links the session's customer to the user who
+// started it, stores one-time purchases, claims the session's subscription
+// for the user, and rewrites the user's access.
+func ApplyCheckoutSession(ctx context.Context, tx Tx, cs CheckoutSession, ch Change) (Outcome, string, error) {
+	customer := cs.Purchase.Customer
+	mapped, err := stripeCustomer(ctx, tx, customer)
+	if err != nil {
+		return "", "", err
+	}
+	var cur *Purchase
+	if cs.Mode == "payment" {
+		if cur, err = tx.Purchase(ctx, cs.Purchase.ID); err != nil {
+			return "", "", err
+		}
+		if cur != nil && cur.NewerThan(ch.AsOf) {
+			return Stale, "a newer view is stored", nil
+		}
+	}
+	var sub *Subscription
+	if cs.Subscription != "" {
+		if sub, err = tx.Subscription(ctx, cs.Subscription); err != nil {
+			return "", "", err
+		}
+	}
+	uid := Owner(mapped, cs.UID)
+	detail := ""
+	if cs.UID != "" && uid != cs.UID {
+		detail = fmt.Sprintf("customer %s already belongs to another user; kept", customer)
+	}
+	var acct *Account
+	if uid != "" {
+		if acct, err = ReadAccount(ctx, tx, uid); err != nil {
+			return "", "", err
+		}
+	}
+
+	if err := link(tx, customer, mapped, uid, cs.Email, ch); err != nil {
+		return "", "", err
+	}
+	if cs.Mode == "payment" {
+		p := cs.Purchase
+		p.UID = uid
+		p.Livemode = ch.Livemode
+		p.Version = ch.version()
+		if err := tx.PutPurchase(&p); err != nil {
+			return "", "", err
+		}
+		if acct != nil {
+			acct.SetPurchase(p)
+		}
+	}
+	if sub != nil && sub.UID == "" && uid != "" {
+		claimed := *sub
+		claimed.UID = uid
+		claimed.SyncedAt = ch.Now.UTC()
+		if err := tx.PutSubscription(&claimed); err != nil {
+			return "", "", err
+		}
+		acct.SetSubscription(claimed)
+	}
+	if acct != nil {
+		if err := acct.Write(tx, customer, cs.Email, ch.Now); err != nil {
+			return "", "", err
+		}
+	}
+	return Applied, detail, nil
+}
+
+func stripeCustomer(ctx context.Context, tx Tx, id string) (*StripeCustomer, error) {
+	if id == "" {
+		return nil, nil
+	}
+	return tx.StripeCustomer(ctx, id)
+}
+
+// link writes the customer mapping when it is new or learns a uid or email.
+func link(tx Tx, customer string, mapped *StripeCustomer, uid, email string, ch Change) error {
+	if customer == "" {
+		return nil
+	}
+	next := LinkCustomer(mapped, uid, email, ch.Livemode, ch.Now.UTC())
+	if next == nil {
+		return nil
+	}
+	return tx.PutStripeCustomer(customer, next)
+}
+
+// readAccounts reads the accounts of the object's owner and, when the
+// owner changed, of its previous owner, whose access must shrink.
+func readAccounts(ctx context.Context, tx Tx, uid, prevUID string) ([]*Account, error) {
+	var out []*Account
+	for _, u := range []string{uid, prevUID} {
+		if u == "" || (len(out) > 0 && out[0].UID == u) {
+			continue
+		}
+		a, err := ReadAccount(ctx, tx, u)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func (a *Account) dropSubscription(id string) {
+	kept := a.Subs[:0]
+	for _, s := range a.Subs {
+		if s.ID != id {
+			kept = append(kept, s)
+		}
+	}
+	a.Subs = kept
+}

@@ -1,0 +1,91 @@
+package billing
+
+import "sort"
+
+// Group is one webhook function's share of Stripe's events. Each group is
+// deployed as its own function with its own Stripe endpoint and signing
+// secret, so the lists below are the single source for the code that
+// dispatches events and for the endpoints' enabled_events.
+type Group struct {
+	// Name is the short name used in logs, routes and configuration.
+	Name string
+	// EntryPoint is the name the function registers with the Functions
+	// Framework and the entry point Cloud Run functions invoke.
+	EntryPoint string
+	// Types lists the Stripe event types the group owns.
+	Types []string
+}
+
+// Owns reports whether the group owns an event type.
+func (g Group) Owns(eventType string) bool {
+	for _, t := range g.Types {
+		if t == eventType {
+			return true
+		}
+	}
+	return false
+}
+
+// The webhook event groups, one per webhook function.
+var (
+	CheckoutSessionEvents = Group{
+		Name:       "checkoutsessions",
+		EntryPoint: "WebhookCheckoutSessions",
+		Types: []string{
+			"checkout.session.completed",
+			"checkout.session.async_payment_succeeded",
+			"checkout.session.async_payment_failed",
+			"checkout.session.expired",
+		},
+	}
+	SubscriptionEvents = Group{
+		Name:       "subscriptions",
+		EntryPoint: "WebhookSubscriptions",
+		Types: []string{
+			"customer.subscription.created",
+			"customer.subscription.updated",
+			"customer.subscription.deleted",
+			"customer.subscription.paused",
+			"customer.subscription.resumed",
+			"customer.subscription.trial_will_end",
+		},
+	}
+	InvoiceEvents = Group{
+		Name:       "invoices",
+		EntryPoint: "WebhookInvoices",
+		Types: []string{
+			"invoice.payment_succeeded",
+			"invoice.payment_failed",
+			"invoice.paid",
+			"invoice.payment_action_required",
+			"invoice.finalized",
+			"invoice.voided",
+			"invoice.marked_uncollectible",
+		},
+	}
+)
+
+// Groups returns every webhook group, in a stable order.
+func Groups() []Group {
+	return []Group{CheckoutSessionEvents, SubscriptionEvents, InvoiceEvents}
+}
+
+// GroupOf returns the group that owns an event type.
+func GroupOf(eventType string) (Group, bool) {
+	for _, g := range Groups() {
+		if g.Owns(eventType) {
+			return g, true
+		}
+	}
+	return Group{}, false
+}
+
+// AllEventTypes returns every owned event type, sorted.
+func AllEventTypes() []string {
+	var all []string
+	for _, g := range Groups() {
+		all = append(all, g.Types...)
+	}
+	sort.Strings(all)
+	return all
+}

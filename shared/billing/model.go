@@ -1,0 +1,158 @@
+package billing
+
+import "time"
+
+// Collection names, as the Firestore security rules and the frontend see them.
+const (
+	CustomersCollection       = "customers"
+	StripeCustomersCollection = "stripe_customers"
+	SubscriptionsCollection   = "subscriptions"
+	InvoicesCollection        = "invoices"
+	PurchasesCollection       = "purchases"
+	EventsCollection          = "stripe_events"
+)
+
+// Version says which view of a Stripe object a document holds, so that an
+// older view never overwrites a newer one. AsOf is when the view was true:
+// the event's creation time when the payload is the source.
+type Version struct {
+	AsOf        time.Time `firestore:"asOf" json:"asOf"`
+	LastEventID string    `firestore:"lastEventId" json:"lastEventId"`
+	SyncedAt    time.Time `firestore:"syncedAt" json:"syncedAt"`
+}
+
+// NewerThan reports whether a view taken at asOf may replace this one. Views
+// of the same instant are applied, so that a redelivered event still repairs
+// a document changed by hand.
+func (v Version) NewerThan(asOf time.Time) bool {
+	return v.AsOf.After(asOf)
+}
+
+// Subscription is subscriptions/{id}: a Stripe subscription and who owns it.
+type Subscription struct {
+	ID                 string             `firestore:"id" json:"id"`
+	UID                string             `firestore:"uid" json:"uid"`
+	Customer           string             `firestore:"customer" json:"customer"`
+	Status             string             `firestore:"status" json:"status"`
+	Items              []SubscriptionItem `firestore:"items" json:"items"`
+	CancelAtPeriodEnd  bool               `firestore:"cancelAtPeriodEnd" json:"cancelAtPeriodEnd"`
+	CancelAt           *time.Time         `firestore:"cancelAt" json:"cancelAt"`
+	CanceledAt         *time.Time         `firestore:"canceledAt" json:"canceledAt"`
+	CurrentPeriodStart *time.Time         `firestore:"currentPeriodStart" json:"currentPeriodStart"`
+	CurrentPeriodEnd   *time.Time         `firestore:"currentPeriodEnd" json:"currentPeriodEnd"`
+	TrialStart         *time.Time         `firestore:"trialStart" json:"trialStart"`
+	TrialEnd           *time.Time         `firestore:"trialEnd" json:"trialEnd"`
+	EndedAt            *time.Time         `firestore:"endedAt" json:"endedAt"`
+	LatestInvoice      string             `firestore:"latestInvoice" json:"latestInvoice"`
+	Metadata           map[string]string  `firestore:"metadata" json:"metadata"`
+	Livemode           bool               `firestore:"livemode" json:"livemode"`
+	Version
+}
+
+// SubscriptionItem is one price a subscription bills.
+type SubscriptionItem struct {
+	Price    string `firestore:"price" json:"price"`
+	Product  string `firestore:"product" json:"product"`
+	CourseID string `firestore:"courseId" json:"courseId"`
+	Quantity int64  `firestore:"quantity" json:"quantity"`
+}
+
+// Invoice is invoices/{id}: what was billed and where collection stands.
+type Invoice struct {
+	ID                 string     `firestore:"id" json:"id"`
+	UID                string     `firestore:"uid" json:"uid"`
+	Customer           string     `firestore:"customer" json:"customer"`
+	Subscription       string     `firestore:"subscription" json:"subscription"`
+	Status             string     `firestore:"status" json:"status"`
+	Paid               bool       `firestore:"paid" json:"paid"`
+	AmountDue          int64      `firestore:"amountDue" json:"amountDue"`
+	AmountPaid         int64      `firestore:"amountPaid" json:"amountPaid"`
+	AmountRemaining    int64      `firestore:"amountRemaining" json:"amountRemaining"`
+	Total              int64      `firestore:"total" json:"total"`
+	Currency           string     `firestore:"currency" json:"currency"`
+	HostedInvoiceURL   string     `firestore:"hostedInvoiceUrl" json:"hostedInvoiceUrl"`
+	AttemptCount       int64      `firestore:"attemptCount" json:"attemptCount"`
+	NextPaymentAttempt *time.Time `firestore:"nextPaymentAttempt" json:"nextPaymentAttempt"`
+	BillingReason      string     `firestore:"billingReason" json:"billingReason"`
+	PeriodStart        *time.Time `firestore:"periodStart" json:"periodStart"`
+	PeriodEnd          *time.Time `firestore:"periodEnd" json:"periodEnd"`
+	Livemode           bool       `firestore:"livemode" json:"livemode"`
+	Version
+}
+
+// Purchase is purchases/{checkout session id}: a one-time course purchase.
+type Purchase struct {
+	ID             string `firestore:"id" json:"id"`
+	UID            string `firestore:"uid" json:"uid"`
+	Customer       string `firestore:"customer" json:"customer"`
+	CourseID       string `firestore:"courseId" json:"courseId"`
+	Status         string `firestore:"status" json:"status"`
+	PaymentStatus  string `firestore:"paymentStatus" json:"paymentStatus"`
+	AmountSubtotal int64  `firestore:"amountSubtotal" json:"amountSubtotal"`
+	AmountTotal    int64  `firestore:"amountTotal" json:"amountTotal"`
+	Currency       string `firestore:"currency" json:"currency"`
+	PaymentIntent  string `firestore:"paymentIntent" json:"paymentIntent"`
+	Livemode       bool   `firestore:"livemode" json:"livemode"`
+	Version
+}
+
+// Paid reports whether the purchase grants its course.
+func (p Purchase) Paid() bool {
+	return p.Status == "complete" && (p.PaymentStatus == "paid" || p.PaymentStatus == "no_payment_required")
+}
+
+// StripeCustomer is stripe_customers/{cus}: the one mapping from a Stripe
+// customer to a platform user. UID is empty while nobody has claimed it.
+type StripeCustomer struct {
+	UID       string    `firestore:"uid" json:"uid"`
+	Email     string    `firestore:"email" json:"email"`
+	Livemode  bool      `firestore:"livemode" json:"livemode"`
+	UpdatedAt time.Time `firestore:"updatedAt" json:"updatedAt"`
+}
+
+// Customer is customers/{uid}: a platform user's billing summary, the one
+// document the frontend reads to decide access.
+type Customer struct {
+	StripeCustomerID string                 `firestore:"stripeCustomerId" json:"stripeCustomerId"`
+	Email            string                 `firestore:"email" json:"email"`
+	Entitlements     map[string]Entitlement `firestore:"entitlements" json:"entitlements"`
+	UpdatedAt        time.Time              `firestore:"updatedAt" json:"updatedAt"`
+}
+
+// EventRecord is stripe_events/{id}: the marker that an event was handled,
+// written in the same transaction as its effect.
+type EventRecord struct {
+	ID         string    `firestore:"-" json:"id"`
+	Type       string    `firestore:"type" json:"type"`
+	Created    time.Time `firestore:"created" json:"created"`
+	APIVersion string    `firestore:"apiVersion" json:"apiVersion"`
+	Livemode   bool      `firestore:"livemode" json:"livemode"`
+	Outcome    Outcome   `firestore:"outcome" json:"outcome"`
+	Detail     string    `firestore:"detail" json:"detail,omitempty"`
+	Function   string    `firestore:"function" json:"function"`
+	ReceivedAt time.Time `firestore:"receivedAt" json:"receivedAt"`
+	ExpireAt   time.Time `firestore:"expireAt" json:"expireAt"`
+}
+
+// EventRetention is how long event markers are kept. Stripe retries for up
+// to three days; a month leaves room for manual resends from the dashboard.
+const EventRetention = 30 * 24 * time.Hour
+
+// Outcome is what handling an event did.
+type Outcome string
+
+const (
+	// Applied: the event's object was written.
+	Applied Outcome = "applied"
+	// Stale: a newer view of the object was already stored; only the
+	// marker was written.
+	Stale Outcome = "stale"
+	// Unprocessable: the event is signed and owned but its payload can
+	// never be applied (wrong object kind, undecodable). Recorded so
+	// operators see it; Stripe is told 2xx so it stops retrying.
+	Unprocessable Outcome = "unprocessable"
+	// Duplicate: the event was handled before; nothing changed.
+	Duplicate Outcome = "duplicate"
+	// Ignored: not this deployment's event (type or mode); nothing written.
+	Ignored Outcome = "ignored"
+)

@@ -1,0 +1,129 @@
+package webhook
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/courseplatform/billing/shared/billing"
+	"github.com/courseplatform/billing/shared/instance"
+	"github.com/courseplatform/billing/shared/logging"
+	"github.com/courseplatform/billing/shared/secrets"
+	"github.com/courseplatform/billing/shared/store/firestore"
+	"github.com/courseplatform/billing/shared/stripeapi"
+)
+
+// SecretKey is the secret that holds an endpoint's signing secrets, one or
+// several separated by commas while a secret is being rotated.
+const SecretKey = "STRIPE_WEBHOOK_SECRET"
+
+// Settings are a webhook function's non-secret configuration.
+type Settings struct {
+	// Project is the Google Cloud project (GOOGLE_CLOUD_PROJECT).
+	Project string
+	// Database is the Firestore database id (FIRESTORE_DATABASE).
+	Database string
+	// Livemode is the deployment's Stripe mode (STRIPE_LIVEMODE).
+	Livemode bool
+	// Refetch reads each object from the Stripe API instead of trusting
+	// the payload (STRIPE_REFETCH, default true).
+	Refetch bool
+	// Timeout bounds the work on one event (WEBHOOK_TIMEOUT, a Go
+	// duration).
+	Timeout time.Duration
+}
+
+// SettingsFromEnv reads Settings; lookup is os.LookupEnv outside tests.
+func SettingsFromEnv(lookup func(string) (string, bool)) (Settings, error) {
+	s := Settings{Refetch: true, Timeout: DefaultTimeout}
+	s.Project, _ = lookup("GOOGLE_CLOUD_PROJECT")
+	s.Database, _ = lookup("FIRESTORE_DATABASE")
+	var errs []error
+	boolean := func(name string, dst *bool) {
+		if v, ok := lookup(name); ok && v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q is not true or false", name, v))
+				return
+			}
+			*dst = b
+		}
+	}
+	boolean("STRIPE_LIVEMODE", &s.Livemode)
+	boolean("STRIPE_REFETCH", &s.Refetch)
+	if v, ok := lookup("WEBHOOK_TIMEOUT"); ok && v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Errorf("WEBHOOK_TIMEOUT=%q is not a positive duration", v))
+		} else {
+			s.Timeout = d
+		}
+	}
+	if s.Project == "" {
+		errs = append(errs, errors.New("GOOGLE_CLOUD_PROJECT is not set"))
+	}
+	return s, errors.Join(errs...)
+}
+
+// Source returns where the settings say objects are read from.
+func (s Settings) Source() (stripeapi.Source, error) {
+	if s.Refetch {
+		return nil, errors.New("reading objects back from the Stripe API is not available in this build; set STRIPE_REFETCH=false to apply event payloads")
+	}
+	return stripeapi.Payload{}, nil
+}
+
+// RoutesFunc builds a group's processors from its source of objects.
+type RoutesFunc func(src stripeapi.Source, now func() time.Time) map[string]Processor
+
+// NewFunction returns the HTTP function of one webhook group as deployed:
+// on the first request it reads settings and secrets and opens Firestore;
+// until that succeeds every request is answered 503, so Stripe retries.
+func NewFunction(g billing.Group, routes RoutesFunc) http.HandlerFunc {
+	log := logging.New(os.Stdout, g.EntryPoint)
+	resolver := secrets.NewResolver([]secrets.Key{{Name: SecretKey}})
+	handler := instance.NewLazy(func(ctx context.Context) (*Handler, error) {
+		settings, err := SettingsFromEnv(os.LookupEnv)
+		if err != nil {
+			return nil, err
+		}
+		src, err := settings.Source()
+		if err != nil {
+			return nil, err
+		}
+		vals, err := resolver.Values(ctx)
+		if err != nil {
+			return nil, err
+		}
+		store, err := firestore.Open(ctx, settings.Project, settings.Database)
+		if err != nil {
+			return nil, err
+		}
+		return NewHandler(Config{
+			Function: g.EntryPoint,
+			Secrets:  vals.List(SecretKey),
+			Livemode: settings.Livemode,
+			Routes:   routes(src, time.Now),
+			Store:    store,
+			Timeout:  settings.Timeout,
+			Logger:   log,
+			Project:  settings.Project,
+		})
+	})
+	return func(w http.ResponseWriter, r *http.Request) {
+		h, err := handler.Get(r.Context())
+		if err != nil {
+			log.Error("webhook function not ready; Stripe will retry", slog.String("error", err.Error()))
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"error":"not ready; retry later"}` + "\n"))
+			return
+		}
+		h.ServeHTTP(w, r)
+	}
+}
