@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/courseplatform/billing/cmd/billing/internal/replay"
+	"github.com/courseplatform/billing/shared/secrets"
 )
 
 // secretEnv names the variable that holds the webhook signing secret when
@@ -102,11 +103,20 @@ Flags:
 
 	secretGiven := false
 	fs.Visit(func(f *flag.Flag) { secretGiven = secretGiven || f.Name == "secret" })
-	if !secretGiven {
-		*secret = os.Getenv(secretEnv)
+	if secretGiven {
+		cfg.secret, _, _ = strings.Cut(*secret, ",")
+		cfg.secret = strings.TrimSpace(cfg.secret)
+	} else {
+		// As the dev server does: the environment, a Secret Manager name,
+		// or the untracked .env of the old app's flow.
+		vals, err := secrets.NewResolver([]secrets.Key{{Name: secretEnv, Optional: true}}).Values(context.Background())
+		if err != nil {
+			return cfg, err
+		}
+		if list := vals.List(secretEnv); len(list) > 0 {
+			cfg.secret = list[0]
+		}
 	}
-	cfg.secret, _, _ = strings.Cut(*secret, ",")
-	cfg.secret = strings.TrimSpace(cfg.secret)
 	cfg.paths = fs.Args()
 
 	switch {

@@ -42,13 +42,23 @@ const CombinedRoute = "/api/billing/webhooks/stripe/"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.LookupEnv, os.Stdout); err != nil {
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "8080"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort("", port))
+	if err == nil {
+		err = run(ctx, ln, os.LookupEnv, os.Stdout)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "devserver:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, lookup func(string) (string, bool), logOut io.Writer) error {
+// run serves on ln until ctx ends.
+func run(ctx context.Context, ln net.Listener, lookup func(string) (string, bool), logOut io.Writer) error {
+	defer ln.Close()
 	log := logging.New(logOut, "devserver")
 	settings, err := webhook.SettingsFromEnv(lookup)
 	if err != nil {
@@ -113,14 +123,6 @@ func run(ctx context.Context, lookup func(string) (string, bool), logOut io.Writ
 		_, _ = io.WriteString(w, "ok\n")
 	})
 
-	port, _ := lookup("PORT")
-	if port == "" {
-		port = "8080"
-	}
-	ln, err := net.Listen("tcp", net.JoinHostPort("", port))
-	if err != nil {
-		return err
-	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	log.Info("listening", "addr", ln.Addr().String(), "combined_route", CombinedRoute,
 		slog.Any("functions", []string{billing.CheckoutSessionEvents.EntryPoint, billing.SubscriptionEvents.EntryPoint, billing.InvoiceEvents.EntryPoint}))
