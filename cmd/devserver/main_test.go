@@ -285,3 +285,27 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// With Firestore unreachable the event cannot be recorded: the answer must
+// be a 5xx so that Stripe retries, never a 2xx.
+func TestFirestoreUnreachableIs5xx(t *testing.T) {
+	t.Setenv("FIRESTORE_EMULATOR_HOST", "127.0.0.1:1") // nothing listens on port 1
+	base := start(t, map[string]string{
+		"GOOGLE_CLOUD_PROJECT":    "demo-unreachable",
+		"FIRESTORE_EMULATOR_HOST": "127.0.0.1:1",
+		"STRIPE_WEBHOOK_SECRET":   webhooktest.Secret,
+		"STRIPE_REFETCH":          "false",
+		"WEBHOOK_TIMEOUT":         "2s",
+	})
+	ev, err := webhooktest.Captured("invoice.payment_failed.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, res := post(t, base+CombinedRoute, ev.JSON())
+	if code < 500 || code > 599 {
+		t.Errorf("status %d (%q), want 5xx", code, res.Outcome)
+	}
+	if res.Outcome != "" {
+		t.Errorf("outcome %q reported for an event that was not recorded", res.Outcome)
+	}
+}
