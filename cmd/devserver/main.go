@@ -9,7 +9,8 @@
 // Configuration comes from the environment (and keys from an untracked .env):
 // PORT (default 8080), GOOGLE_CLOUD_PROJECT, FIRESTORE_EMULATOR_HOST (without
 // it, state is kept in memory and lost on exit), STRIPE_WEBHOOK_SECRET,
-// STRIPE_REFETCH, STRIPE_LIVEMODE, WEBHOOK_TIMEOUT.
+// STRIPE_REFETCH, STRIPE_SECRET_KEY and STRIPE_API_BASE (when refetching),
+// STRIPE_LIVEMODE, WEBHOOK_TIMEOUT.
 package main
 
 import (
@@ -64,11 +65,11 @@ func run(ctx context.Context, ln net.Listener, lookup func(string) (string, bool
 	if err != nil {
 		return err
 	}
-	src, err := settings.Source()
+	vals, err := secrets.NewResolver(settings.SecretKeys(), secrets.WithLookupEnv(lookup)).Values(ctx)
 	if err != nil {
 		return err
 	}
-	vals, err := secrets.NewResolver([]secrets.Key{{Name: webhook.SecretKey}}, secrets.WithLookupEnv(lookup)).Values(ctx)
+	src, err := settings.Source(vals)
 	if err != nil {
 		return err
 	}

@@ -39,25 +39,34 @@ type header struct {
 // decode checks that raw is an object of the wanted kind with an id and
 // decodes it into dst and, when given, extras.
 func decode(raw []byte, kind string, dst any, extras any) error {
-	var h header
-	if err := json.Unmarshal(raw, &h); err != nil {
-		return unprocessable("%s: %v", kind, err)
-	}
-	if h.Object != kind {
-		return unprocessable("object is %q, not %s", h.Object, kind)
-	}
-	if h.ID == "" {
-		return unprocessable("%s without id", kind)
+	id, err := objectID(raw, kind)
+	if err != nil {
+		return err
 	}
 	if err := json.Unmarshal(raw, dst); err != nil {
-		return unprocessable("%s %s: %v", kind, h.ID, err)
+		return unprocessable("%s %s: %v", kind, id, err)
 	}
 	if extras != nil {
 		if err := json.Unmarshal(raw, extras); err != nil {
-			return unprocessable("%s %s: %v", kind, h.ID, err)
+			return unprocessable("%s %s: %v", kind, id, err)
 		}
 	}
 	return nil
+}
+
+// objectID returns the id of a raw Stripe object after checking its kind.
+func objectID(raw []byte, kind string) (string, error) {
+	var h header
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return "", unprocessable("%s: %v", kind, err)
+	}
+	if h.Object != kind {
+		return "", unprocessable("object is %q, not %s", h.Object, kind)
+	}
+	if h.ID == "" {
+		return "", unprocessable("%s without id", kind)
+	}
+	return h.ID, nil
 }
 
 func unixTime(sec int64) *time.Time {

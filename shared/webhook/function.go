@@ -33,9 +33,21 @@ type Settings struct {
 	// Refetch reads each object from the Stripe API instead of trusting
 	// the payload (STRIPE_REFETCH, default true).
 	Refetch bool
+	// APIBase replaces https://api.stripe.com (STRIPE_API_BASE), for the
+	// local stand-in or stripe-mock.
+	APIBase string
 	// Timeout bounds the work on one event (WEBHOOK_TIMEOUT, a Go
 	// duration).
 	Timeout time.Duration
+}
+
+// APIKey is the secret that holds the Stripe API key.
+const APIKey = "STRIPE_SECRET_KEY"
+
+// SecretKeys are the secrets the settings call for: the signing secrets
+// always, the API key when objects are read back from Stripe.
+func (s Settings) SecretKeys() []secrets.Key {
+	return []secrets.Key{{Name: SecretKey}, {Name: APIKey, Optional: !s.Refetch}}
 }
 
 // SettingsFromEnv reads Settings; lookup is os.LookupEnv outside tests.
@@ -43,6 +55,7 @@ func SettingsFromEnv(lookup func(string) (string, bool)) (Settings, error) {
 	s := Settings{Refetch: true, Timeout: DefaultTimeout}
 	s.Project, _ = lookup("GOOGLE_CLOUD_PROJECT")
 	s.Database, _ = lookup("FIRESTORE_DATABASE")
+	s.APIBase, _ = lookup("STRIPE_API_BASE")
 	var errs []error
 	boolean := func(name string, dst *bool) {
 		if v, ok := lookup(name); ok && v != "" {
@@ -70,12 +83,17 @@ func SettingsFromEnv(lookup func(string) (string, bool)) (Settings, error) {
 	return s, errors.Join(errs...)
 }
 
-// Source returns where the settings say objects are read from.
-func (s Settings) Source() (stripeapi.Source, error) {
-	if s.Refetch {
-		return nil, errors.New("reading objects back from the Stripe API is not available in this build; set STRIPE_REFETCH=false to apply event payloads")
+// Source returns where the settings say objects are read from: the
+// Stripe API (with the resolved API key) or the event payloads.
+func (s Settings) Source(vals secrets.Values) (stripeapi.Source, error) {
+	if !s.Refetch {
+		return stripeapi.Payload{}, nil
 	}
-	return stripeapi.Payload{}, nil
+	api, err := stripeapi.NewClient(stripeapi.ClientConfig{Key: vals.Get(APIKey), BaseURL: s.APIBase})
+	if err != nil {
+		return nil, err
+	}
+	return stripeapi.Refetch{API: api}, nil
 }
 
 // RoutesFunc builds a group's processors from its source of objects.
@@ -86,17 +104,16 @@ type RoutesFunc func(src stripeapi.Source, now func() time.Time) map[string]Proc
 // until that succeeds every request is answered 503, so Stripe retries.
 func NewFunction(g billing.Group, routes RoutesFunc) http.HandlerFunc {
 	log := logging.New(os.Stdout, g.EntryPoint)
-	resolver := secrets.NewResolver([]secrets.Key{{Name: SecretKey}})
 	handler := instance.NewLazy(func(ctx context.Context) (*Handler, error) {
 		settings, err := SettingsFromEnv(os.LookupEnv)
 		if err != nil {
 			return nil, err
 		}
-		src, err := settings.Source()
+		vals, err := secrets.NewResolver(settings.SecretKeys()).Values(ctx)
 		if err != nil {
 			return nil, err
 		}
-		vals, err := resolver.Values(ctx)
+		src, err := settings.Source(vals)
 		if err != nil {
 			return nil, err
 		}

@@ -176,6 +176,14 @@ func (h *Handler) handle(r *http.Request) (Response, error) {
 
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Timeout)
 	defer cancel()
+	// A redelivery is answered before Prepare, which may call Stripe; the
+	// transaction below still decides, should two deliveries race.
+	if seen, err := h.seen(ctx, ev.ID); err != nil {
+		return res, fmt.Errorf("looking up %s: %w", ev.ID, err)
+	} else if seen {
+		res.Outcome = billing.Duplicate
+		return res, nil
+	}
 	apply, err := p.Prepare(ctx, ev)
 	if errors.Is(err, stripeapi.ErrUnprocessable) {
 		detail := err.Error()
@@ -245,6 +253,16 @@ func signedAt(header string) (time.Time, error) {
 		}
 	}
 	return time.Time{}, requestError("signature without timestamp", nil)
+}
+
+func (h *Handler) seen(ctx context.Context, id string) (bool, error) {
+	seen := false
+	err := h.cfg.Store.View(ctx, func(ctx context.Context, tx billing.Tx) error {
+		rec, err := tx.Event(ctx, id)
+		seen = rec != nil
+		return err
+	})
+	return seen, err
 }
 
 func (h *Handler) record(ev *stripe.Event) billing.EventRecord {

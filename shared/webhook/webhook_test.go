@@ -253,3 +253,60 @@ func TestResponsesNeverEchoSecretsOrSignatures(t *testing.T) {
 		}
 	}
 }
+
+// countingProcessor counts Prepare calls and applies subscriptions from the
+// payload.
+type countingProcessor struct {
+	calls int
+	next  webhook.Processor
+}
+
+func (c *countingProcessor) Prepare(ctx context.Context, ev *stripe.Event) (billing.ApplyFunc, error) {
+	c.calls++
+	return c.next.Prepare(ctx, ev)
+}
+
+// A redelivered event must not cost a second read from Stripe.
+func TestRedeliveryIsAnsweredWithoutPreparing(t *testing.T) {
+	store := memstore.New()
+	counting := &countingProcessor{next: subscriptionRoutes()["customer.subscription.created"]}
+	h := newHandler(t, store, map[string]webhook.Processor{"customer.subscription.created": counting})
+	body := captured(t, "subscription.created.json").JSON()
+	for i, want := range []billing.Outcome{billing.Applied, billing.Duplicate, billing.Duplicate} {
+		if code, res := serve(h, webhooktest.Request("/", body, webhooktest.Secret, now)); code != 200 || res.Outcome != want {
+			t.Errorf("delivery %d: %d %q, want 200 %q", i+1, code, res.Outcome, want)
+		}
+	}
+	if counting.calls != 1 {
+		t.Errorf("Prepare ran %d times, want 1", counting.calls)
+	}
+}
+
+// Stripe answering 429 or 500 when the object is read back: the event is
+// not recorded and Stripe is told to retry.
+func TestRefetchFailureIs5xxAndWritesNothing(t *testing.T) {
+	for _, status := range []int{http.StatusTooManyRequests, http.StatusInternalServerError} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(status)
+				_, _ = io.WriteString(w, `{"error":{"type":"api_error","message":"try later"}}`)
+			}))
+			defer srv.Close()
+			api, err := stripeapi.NewClient(stripeapi.ClientConfig{Key: "sk_test_fakefakefake", BaseURL: srv.URL, MaxRetries: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			store := memstore.New()
+			routes := subscriptions.Routes(stripeapi.Refetch{API: api}, func() time.Time { return now })
+			h := newHandler(t, store, routes)
+			code, _ := serve(h, webhooktest.Request("/", captured(t, "subscription.updated.json").JSON(), webhooktest.Secret, now))
+			if code < 500 {
+				t.Errorf("status = %d, want 5xx", code)
+			}
+			if n := docCount(store); n != 0 {
+				t.Errorf("%d documents written, want none", n)
+			}
+		})
+	}
+}

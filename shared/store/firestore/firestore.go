@@ -80,7 +80,7 @@ func (s *Store) ApplyEvent(ctx context.Context, rec billing.EventRecord, fn bill
 		// marker and reports a duplicate.
 		t.wrote = true
 		return ftx.Create(s.client.Collection(billing.EventsCollection).Doc(rec.ID), stored)
-	})
+	}, firestore.MaxAttempts(50))
 	switch {
 	case errors.Is(err, errDuplicate):
 		return stored, true, nil

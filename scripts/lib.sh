@@ -1,0 +1,92 @@
+# Sourced by scripts/dev and scripts/test: starts the local services the
+# project needs and stops, on exit, whatever it started.
+
+cleanups=()
+on_exit() { cleanups+=("$1"); }
+run_cleanups() {
+  local i
+  for ((i=${#cleanups[@]}-1; i>=0; i--)); do eval "${cleanups[$i]}" || true; done
+  cleanups=()
+}
+trap run_cleanups EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo "$1"
+}
+
+# wait_http URL PID SECONDS LOG: wait until URL answers, or fail if PID dies.
+wait_http() {
+  local url=$1 pid=$2 secs=$3 log=$4 i
+  for i in $(seq 1 $((secs * 4))); do
+    curl -fsS --max-time 2 -o /dev/null "$url" 2>/dev/null && return 0
+    # stripe-mock answers 401 without a key: any HTTP answer means up.
+    [ "$(curl -s --max-time 2 -o /dev/null -w '%{http_code}' "$url" 2>/dev/null)" != "000" ] && return 0
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "$url: the process exited; its log:" >&2; tail -20 "$log" >&2; return 1
+    fi
+    sleep 0.25
+  done
+  echo "$url did not answer within $secs s; log:" >&2; tail -20 "$log" >&2
+  return 1
+}
+
+# Firestore emulator, unless FIRESTORE_EMULATOR_HOST points at a running
+# one. gcloud forks a Java process that outlives it, so the emulator runs in
+# a process group of its own and the whole group is stopped.
+start_emulator() {
+  if [ -n "${FIRESTORE_EMULATOR_HOST:-}" ]; then
+    if curl -fsS --max-time 2 -o /dev/null "http://$FIRESTORE_EMULATOR_HOST/"; then
+      echo "Firestore emulator: using the one at $FIRESTORE_EMULATOR_HOST"
+      return 0
+    fi
+    echo "FIRESTORE_EMULATOR_HOST=$FIRESTORE_EMULATOR_HOST does not answer; unset it to have one started" >&2
+    return 1
+  fi
+  if ! command -v gcloud >/dev/null 2>&1; then
+    echo "gcloud is not installed: install the Google Cloud CLI with its Firestore emulator (package google-cloud-cli-firestore-emulator), or set FIRESTORE_EMULATOR_HOST" >&2
+    return 1
+  fi
+  local host="127.0.0.1:${FIRESTORE_EMULATOR_PORT:-$(free_port 8681)}"
+  local log="${TMPDIR:-/tmp}/firestore-emulator-${host##*:}.log"
+  echo "Firestore emulator: starting on $host (log: $log)"
+  setsid gcloud emulators firestore start --host-port="$host" --quiet >"$log" 2>&1 &
+  local pgid=$!
+  on_exit "stop_group $pgid"
+  wait_http "http://$host/" "$pgid" 60 "$log" || return 1
+  export FIRESTORE_EMULATOR_HOST="$host"
+}
+
+stop_group() {
+  local pgid=$1 i
+  kill -TERM -- "-$pgid" 2>/dev/null || return 0
+  for i in $(seq 1 20); do
+    kill -0 -- "-$pgid" 2>/dev/null || return 0
+    sleep 0.25
+  done
+  kill -KILL -- "-$pgid" 2>/dev/null || true
+}
+
+# stripe-mock (Stripe's API shape, no state), installed with go install
+# into a cache outside the repository, unless STRIPE_MOCK_URL is set.
+STRIPE_MOCK_VERSION=v0.203.0
+start_stripe_mock() {
+  if [ -n "${STRIPE_MOCK_URL:-}" ]; then
+    echo "stripe-mock: using the one at $STRIPE_MOCK_URL"
+    return 0
+  fi
+  local bin="${BILLING_TOOLS:-$HOME/.cache/billing/bin}"
+  if [ ! -x "$bin/stripe-mock" ] || ! go version -m "$bin/stripe-mock" 2>/dev/null | grep -q "$STRIPE_MOCK_VERSION"; then
+    echo "stripe-mock: installing $STRIPE_MOCK_VERSION into $bin"
+    GOBIN="$bin" go install "github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION" || return 1
+  fi
+  local port
+  port=$(free_port 12111)
+  local log="${TMPDIR:-/tmp}/stripe-mock-$port.log"
+  "$bin/stripe-mock" -http-port "$port" >"$log" 2>&1 &
+  local pid=$!
+  on_exit "kill $pid 2>/dev/null"
+  wait_http "http://127.0.0.1:$port/v1/customers" "$pid" 30 "$log" || return 1
+  export STRIPE_MOCK_URL="http://127.0.0.1:$port"
+  echo "stripe-mock: $STRIPE_MOCK_URL"
+}
