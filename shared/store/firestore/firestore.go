@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"cloud.google.com/go/firestore"
 	"google.golang.org/api/iterator"
@@ -61,6 +62,7 @@ func (s *Store) ApplyEvent(ctx context.Context, rec billing.EventRecord, fn bill
 	var stored billing.EventRecord
 	err := s.client.RunTransaction(ctx, func(ctx context.Context, ftx *firestore.Transaction) error {
 		t := &tx{c: s.client, t: ftx}
+		DebugAttempts.Add(1)
 		prev, err := t.Event(ctx, rec.ID)
 		if err != nil {
 			return err
@@ -96,6 +98,8 @@ func (s *Store) View(ctx context.Context, fn func(context.Context, billing.Tx) e
 		return fn(ctx, &tx{c: s.client, t: ftx, readOnly: true})
 	}, firestore.ReadOnly)
 }
+
+var DebugAttempts atomic.Int64
 
 type tx struct {
 	c        *firestore.Client
