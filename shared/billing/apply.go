@@ -81,7 +81,8 @@ func ApplySubscription(ctx context.Context, tx Tx, s Subscription, ch Change) (O
 }
 
 // ApplyInvoice stores a view of an invoice unless a newer one is stored.
-// Its owner comes from the customer mapping or the invoice's subscription.
+// Its owner comes from the customer mapping, the stored invoice, its
+// subscription's document, or the uid the view itself names.
 func ApplyInvoice(ctx context.Context, tx Tx, in Invoice, ch Change) (Outcome, string, error) {
 	cur, err := tx.Invoice(ctx, in.ID)
 	if err != nil {
@@ -108,7 +109,7 @@ func ApplyInvoice(ctx context.Context, tx Tx, in Invoice, ch Change) (Outcome, s
 	if cur != nil {
 		prevUID = cur.UID
 	}
-	in.UID = Owner(mapped, prevUID, subUID)
+	in.UID = Owner(mapped, prevUID, subUID, in.UID)
 	in.Livemode = ch.Livemode
 	in.Version = ch.version()
 

@@ -2,7 +2,9 @@ package billing_test
 
 import (
 	"context"
+	"errors"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -563,5 +565,73 @@ func TestApplyCheckoutSessionAsyncPayment(t *testing.T) {
 		if t.Failed() {
 			t.Fatalf("after step %q", step.name)
 		}
+	}
+}
+
+// TestApplyRerunsAfterFailedCommit: Store.ApplyEvent may run an ApplyFunc
+// again when a commit fails or transactions contend, so each Apply function
+// must give the same result however often it runs, and a failed commit must
+// leave nothing behind.
+func TestApplyRerunsAfterFailedCommit(t *testing.T) {
+	s := sub("sub_1", "cus_1", "user-a", "active", periodEnd, "go")
+	cs := paidSession("cs_1", "cus_1", "user-a", "rust")
+	in := billing.Invoice{ID: "in_1", Customer: "cus_1", Subscription: "sub_1", Status: "paid", Paid: true}
+	tests := []struct {
+		name string
+		fn   billing.ApplyFunc
+	}{
+		{"ApplySubscription applies once after a failed commit", func(ctx context.Context, tx billing.Tx) (billing.Outcome, string, error) {
+			return billing.ApplySubscription(ctx, tx, s, change("evt_1", at(0)))
+		}},
+		{"ApplyCheckoutSession applies once after a failed commit", func(ctx context.Context, tx billing.Tx) (billing.Outcome, string, error) {
+			return billing.ApplyCheckoutSession(ctx, tx, cs, change("evt_1", at(0)))
+		}},
+		{"ApplyInvoice applies once after a failed commit", func(ctx context.Context, tx billing.Tx) (billing.Outcome, string, error) {
+			return billing.ApplyInvoice(ctx, tx, in, change("evt_1", at(0)))
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// The state a single clean run leaves.
+			want := memstore.New()
+			applySession(t, want, paidSession("cs_0", "cus_1", "user-a", "c"), change("evt_0", at(-10)))
+			run(t, want, "evt_1", tc.fn)
+
+			st := memstore.New()
+			applySession(t, st, paidSession("cs_0", "cus_1", "user-a", "c"), change("evt_0", at(-10)))
+			before := st.Dump()
+			st.FailCommit = func() error { return errors.New("commit failed") }
+			if _, _, err := st.ApplyEvent(context.Background(), billing.EventRecord{ID: "evt_1", Type: "test"}, tc.fn); err == nil {
+				t.Fatal("failing commit reported success")
+			}
+			if after := st.Dump(); !reflect.DeepEqual(after, before) {
+				t.Fatalf("a failed commit left writes behind")
+			}
+			st.FailCommit = nil
+			run(t, st, "evt_1", tc.fn)
+			if got := st.Dump(); !reflect.DeepEqual(got, want.Dump()) {
+				t.Errorf("state after a rerun differs from a single run\n got %v\nwant %v", got, want.Dump())
+			}
+		})
+	}
+}
+
+// TestApplyInvoiceDeliveredBeforeItsSubscription: Stripe sends
+// invoice.paid and customer.subscription.created together and in any
+// order. When the invoice wins the race it is stored unclaimed, and
+// nothing claims it later: its owner never sees it (Firestore rules show a
+// user only documents with their uid).
+func TestApplyInvoiceDeliveredBeforeItsSubscription(t *testing.T) {
+	t.Skip("known bug: an invoice stored before its subscription/customer mapping stays uid \"\" forever; ApplyInvoice ignores the view's own UID and nothing claims invoices later (apply.go:111)")
+	st := memstore.New()
+	// The invoice view names its owner the way a 2023-10-16 payload can:
+	// subscription_details.metadata.uid, set by the checkout function on
+	// the subscription and copied by Stripe onto its invoices.
+	in := billing.Invoice{ID: "in_1", UID: "user-a", Customer: "cus_1", Subscription: "sub_1", Status: "paid", Paid: true}
+	applyInvoice(t, st, in, change("evt_invoice", at(0)))
+	applySub(t, st, sub("sub_1", "cus_1", "user-a", "active", periodEnd, "go"), change("evt_sub", at(0)))
+
+	if got := must(t, st, invoiceDoc, "in_1"); got.UID != "user-a" {
+		t.Errorf("invoices/in_1 uid %q after its subscription was claimed by user-a", got.UID)
 	}
 }

@@ -1,6 +1,7 @@
 package billing
 
 import (
+	"slices"
 	"sort"
 	"time"
 )
@@ -43,7 +44,10 @@ func (it SubscriptionItem) EntitlementKey() string {
 // subscription does not take away what another one or a purchase grants.
 func DeriveEntitlements(subs []Subscription, purchases []Purchase) map[string]Entitlement {
 	out := map[string]Entitlement{}
-	// Sorted so that the result does not depend on the order of the inputs.
+	// Sorted copies, so that the result does not depend on the order of
+	// the inputs and the caller's slices are left alone.
+	subs = slices.Clone(subs)
+	purchases = slices.Clone(purchases)
 	sort.Slice(subs, func(i, j int) bool { return subs[i].ID < subs[j].ID })
 	sort.Slice(purchases, func(i, j int) bool { return purchases[i].ID < purchases[j].ID })
 	for _, p := range purchases {
@@ -72,8 +76,9 @@ func DeriveEntitlements(subs []Subscription, purchases []Purchase) map[string]En
 	return out
 }
 
-// grantsLonger reports whether a grants access at least as long as b: a
-// purchase never lapses, a later period end outlasts an earlier one.
+// grantsLonger reports whether a grants access longer than b: a purchase
+// never lapses, a later period end outlasts an earlier one. On a tie the
+// entitlement already chosen (the lower subscription id) stays.
 func grantsLonger(a, b Entitlement) bool {
 	switch {
 	case b.Until == nil:

@@ -179,7 +179,8 @@ type invoiceExtras struct {
 	Paid   *bool `json:"paid"`
 	Parent *struct {
 		SubscriptionDetails *struct {
-			Subscription string `json:"subscription"`
+			Subscription string            `json:"subscription"`
+			Metadata     map[string]string `json:"metadata"`
 		} `json:"subscription_details"`
 	} `json:"parent"`
 }
@@ -192,8 +193,13 @@ func DecodeInvoice(raw []byte) (billing.Invoice, error) {
 		return billing.Invoice{}, err
 	}
 	out := Invoice(&in)
-	if out.Subscription == "" && x.Parent != nil && x.Parent.SubscriptionDetails != nil {
-		out.Subscription = x.Parent.SubscriptionDetails.Subscription
+	if x.Parent != nil && x.Parent.SubscriptionDetails != nil {
+		if out.Subscription == "" {
+			out.Subscription = x.Parent.SubscriptionDetails.Subscription
+		}
+		if out.UID == "" {
+			out.UID = x.Parent.SubscriptionDetails.Metadata[UIDKey]
+		}
 	}
 	if x.Paid == nil {
 		out.Paid = out.Status == string(stripe.InvoiceStatusPaid)
@@ -201,7 +207,8 @@ func DecodeInvoice(raw []byte) (billing.Invoice, error) {
 	return out, nil
 }
 
-// Invoice converts a Stripe invoice.
+// Invoice converts a Stripe invoice. UID comes from the subscription's
+// metadata; the caller decides whether the customer mapping overrides it.
 func Invoice(in *stripe.Invoice) billing.Invoice {
 	out := billing.Invoice{
 		ID:                 in.ID,
@@ -223,6 +230,11 @@ func Invoice(in *stripe.Invoice) billing.Invoice {
 	}
 	if in.Subscription != nil {
 		out.Subscription = in.Subscription.ID
+	}
+	// The subscription's metadata as it was when the invoice was made; the
+	// checkout function puts the user's uid there.
+	if in.SubscriptionDetails != nil {
+		out.UID = in.SubscriptionDetails.Metadata[UIDKey]
 	}
 	return out
 }
