@@ -99,17 +99,34 @@ func (s Settings) Source(vals secrets.Values) (stripeapi.Source, error) {
 // RoutesFunc builds a group's processors from its source of objects.
 type RoutesFunc func(src stripeapi.Source, now func() time.Time) map[string]Processor
 
+// FunctionOption adjusts how NewFunction builds its instance.
+type FunctionOption func(*functionOptions)
+
+type functionOptions struct {
+	secrets []secrets.Option
+}
+
+// WithSecretOptions passes options to the secret resolver, e.g. a Secret
+// Manager client for another endpoint.
+func WithSecretOptions(opts ...secrets.Option) FunctionOption {
+	return func(o *functionOptions) { o.secrets = append(o.secrets, opts...) }
+}
+
 // NewFunction returns the HTTP function of one webhook group as deployed:
 // on the first request it reads settings and secrets and opens Firestore;
 // until that succeeds every request is answered 503, so Stripe retries.
-func NewFunction(g billing.Group, routes RoutesFunc) http.HandlerFunc {
+func NewFunction(g billing.Group, routes RoutesFunc, opts ...FunctionOption) http.HandlerFunc {
+	var o functionOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	log := logging.New(os.Stdout, g.EntryPoint)
 	handler := instance.NewLazy(func(ctx context.Context) (*Handler, error) {
 		settings, err := SettingsFromEnv(os.LookupEnv)
 		if err != nil {
 			return nil, err
 		}
-		vals, err := secrets.NewResolver(settings.SecretKeys()).Values(ctx)
+		vals, err := secrets.NewResolver(settings.SecretKeys(), o.secrets...).Values(ctx)
 		if err != nil {
 			return nil, err
 		}
