@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 
 	"cloud.google.com/go/firestore"
 	"google.golang.org/api/iterator"
@@ -51,6 +50,14 @@ func (s *Store) Close() error { return s.client.Close() }
 // Client returns the underlying client.
 func (s *Store) Client() *firestore.Client { return s.client }
 
+// maxAttempts is how often ApplyEvent tries its transaction. Stripe sends
+// an account's events in bursts (checkout, subscription, invoices at once)
+// and each rewrites the same customers/{uid}, so transactions contend; the
+// client's default of 5 attempts turns a burst of a dozen into 5xx answers
+// and hours of Stripe retry backoff. The caller's context deadline, not the
+// count, is what bounds the work.
+const maxAttempts = 20
+
 // errDuplicate ends a transaction that found the event's marker.
 var errDuplicate = errors.New("duplicate event")
 
@@ -62,7 +69,6 @@ func (s *Store) ApplyEvent(ctx context.Context, rec billing.EventRecord, fn bill
 	var stored billing.EventRecord
 	err := s.client.RunTransaction(ctx, func(ctx context.Context, ftx *firestore.Transaction) error {
 		t := &tx{c: s.client, t: ftx}
-		DebugAttempts.Add(1)
 		prev, err := t.Event(ctx, rec.ID)
 		if err != nil {
 			return err
@@ -82,7 +88,7 @@ func (s *Store) ApplyEvent(ctx context.Context, rec billing.EventRecord, fn bill
 		// marker and reports a duplicate.
 		t.wrote = true
 		return ftx.Create(s.client.Collection(billing.EventsCollection).Doc(rec.ID), stored)
-	}, firestore.MaxAttempts(50))
+	}, firestore.MaxAttempts(maxAttempts))
 	switch {
 	case errors.Is(err, errDuplicate):
 		return stored, true, nil
@@ -98,8 +104,6 @@ func (s *Store) View(ctx context.Context, fn func(context.Context, billing.Tx) e
 		return fn(ctx, &tx{c: s.client, t: ftx, readOnly: true})
 	}, firestore.ReadOnly)
 }
-
-var DebugAttempts atomic.Int64
 
 type tx struct {
 	c        *firestore.Client

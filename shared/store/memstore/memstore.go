@@ -7,9 +7,12 @@ package memstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/courseplatform/billing/shared/billing"
 )
@@ -77,6 +80,10 @@ func (s *Store) ApplyEvent(ctx context.Context, rec billing.EventRecord, fn bill
 func (s *Store) View(ctx context.Context, fn func(context.Context, billing.Tx) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Firestore cannot begin a transaction for a request that is gone.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	return fn(ctx, &tx{s: s, readOnly: true})
 }
 
@@ -128,8 +135,8 @@ func (t *tx) get(coll, id string, dst any) (bool, error) {
 	if len(t.writes) > 0 {
 		return false, billing.ErrReadAfterWrite
 	}
-	if id == "" {
-		return false, fmt.Errorf("memstore: get %s: empty id", coll)
+	if err := checkID(id); err != nil {
+		return false, fmt.Errorf("memstore: get %s: %w", coll, err)
 	}
 	data, ok := t.s.docs[coll][id]
 	if !ok {
@@ -142,14 +149,39 @@ func (t *tx) put(coll, id string, v any) error {
 	if t.readOnly {
 		return billing.ErrReadOnly
 	}
-	if id == "" {
-		return fmt.Errorf("memstore: put %s: empty id", coll)
+	if err := checkID(id); err != nil {
+		return fmt.Errorf("memstore: put %s: %w", coll, err)
+	}
+	if len(id) > maxIDBytes {
+		return fmt.Errorf("memstore: put %s: id longer than %d bytes", coll, maxIDBytes)
 	}
 	data, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("memstore: put %s/%s: %w", coll, id, err)
 	}
 	t.writes = append(t.writes, write{coll, id, data})
+	return nil
+}
+
+// maxIDBytes is Firestore's limit on a document id. Firestore enforces it
+// on writes only; a read of a longer id finds nothing.
+const maxIDBytes = 1500
+
+// checkID rejects the document ids Firestore rejects, so that an id which
+// would fail in production fails here too instead of being stored.
+func checkID(id string) error {
+	switch {
+	case id == "":
+		return errors.New("empty id")
+	case id == "." || id == "..":
+		return fmt.Errorf("id %q is not allowed", id)
+	case strings.Contains(id, "/"):
+		return fmt.Errorf("id %q contains a slash", id)
+	case len(id) >= 4 && strings.HasPrefix(id, "__") && strings.HasSuffix(id, "__"):
+		return fmt.Errorf("id %q is reserved", id)
+	case !utf8.ValidString(id):
+		return fmt.Errorf("id %q is not valid UTF-8", id)
+	}
 	return nil
 }
 

@@ -9,9 +9,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,7 +27,7 @@ const Racers = 16
 // bound caps every call into a store, so that a store that hangs fails its
 // test instead of stalling the whole run. It bounds; it asserts nothing
 // about speed.
-const bound = 2 * time.Minute
+const bound = 5 * time.Minute
 
 // Run runs the contract against stores made by open. open is called once
 // per subtest with that subtest's t and must return an empty store that no
@@ -34,7 +36,8 @@ func Run(t *testing.T, open func(t *testing.T) billing.Store) {
 	t.Run("RoundTrip", func(t *testing.T) { testRoundTrip(t, open) })
 	t.Run("PutReplacesWholeDocument", func(t *testing.T) { testPutReplaces(t, open(t)) })
 	t.Run("MissingDocumentsAreNil", func(t *testing.T) { testMissing(t, open(t)) })
-	t.Run("EmptyIDIsAnError", func(t *testing.T) { testEmptyID(t, open(t)) })
+	t.Run("InvalidIDsAreErrors", func(t *testing.T) { testInvalidIDs(t, open(t)) })
+	t.Run("UnusualValidIDs", func(t *testing.T) { testUnusualIDs(t, open(t)) })
 	t.Run("ApplyEvent", func(t *testing.T) {
 		t.Run("WritesDocumentsAndMarkerTogether", func(t *testing.T) { testApplyWrites(t, open(t)) })
 		t.Run("DuplicateSkipsFnAndChangesNothing", func(t *testing.T) { testDuplicate(t, open(t)) })
@@ -467,15 +470,9 @@ func testRoundTrip(t *testing.T, open func(t *testing.T) billing.Store) {
 				if err != nil {
 					return err
 				}
+				// fullCustomer has one entitlement with Until set and one
+				// with Until nil; same tells nil from set.
 				requireSame(t, "customer", got, &want)
-				if got != nil && len(want.Entitlements) > 0 {
-					if e := got.Entitlements["course_rust"]; e.Until != nil {
-						t.Errorf("purchase entitlement Until = %v, want nil", e.Until)
-					}
-					if e := got.Entitlements["course_go"]; e.Until == nil || !e.Until.Equal(*want.Entitlements["course_go"].Until) {
-						t.Errorf("subscription entitlement Until = %v, want %v", e.Until, want.Entitlements["course_go"].Until)
-					}
-				}
 				return nil
 			})
 		})
@@ -560,39 +557,79 @@ func testMissing(t *testing.T, s billing.Store) {
 	})
 }
 
-func testEmptyID(t *testing.T, s billing.Store) {
-	view(t, s, func(ctx context.Context, tx billing.Tx) error {
-		for _, coll := range []string{
-			billing.SubscriptionsCollection, billing.InvoicesCollection, billing.PurchasesCollection,
-			billing.StripeCustomersCollection, billing.CustomersCollection, billing.EventsCollection,
-		} {
-			if _, err := (doc{coll, ""}).read(ctx, tx); err == nil {
-				t.Errorf("reading %s with an empty id: no error", coll)
+// badIDs are document ids Firestore refuses, for reads and writes alike.
+var badIDs = map[string]string{
+	"Empty":       "",
+	"Slash":       "a/b",
+	"Dot":         ".",
+	"DotDot":      "..",
+	"Reserved":    "__x__",
+	"InvalidUTF8": "\xff",
+}
+
+// tooLong is refused on writes; a read of it finds nothing.
+var tooLong = strings.Repeat("a", 1501)
+
+func testInvalidIDs(t *testing.T, s billing.Store) {
+	for name, id := range badIDs {
+		view(t, s, func(ctx context.Context, tx billing.Tx) error {
+			for _, coll := range []string{
+				billing.SubscriptionsCollection, billing.InvoicesCollection, billing.PurchasesCollection,
+				billing.StripeCustomersCollection, billing.CustomersCollection, billing.EventsCollection,
+			} {
+				if _, err := (doc{coll, id}).read(ctx, tx); err == nil {
+					t.Errorf("%s: reading %s/%q: no error", name, coll, id)
+				}
 			}
+			return nil
+		})
+	}
+	ids := maps.Clone(badIDs)
+	ids["TooLong"] = tooLong
+	for name, id := range ids {
+		puts := map[string]func(tx billing.Tx) error{
+			"PutSubscription":   func(tx billing.Tx) error { return tx.PutSubscription(&billing.Subscription{ID: id, UID: "u1"}) },
+			"PutInvoice":        func(tx billing.Tx) error { return tx.PutInvoice(&billing.Invoice{ID: id, UID: "u1"}) },
+			"PutPurchase":       func(tx billing.Tx) error { return tx.PutPurchase(&billing.Purchase{ID: id, UID: "u1"}) },
+			"PutStripeCustomer": func(tx billing.Tx) error { return tx.PutStripeCustomer(id, &billing.StripeCustomer{UID: "u1"}) },
+			"PutCustomer":       func(tx billing.Tx) error { return tx.PutCustomer(id, &billing.Customer{Email: "x"}) },
+		}
+		for put, fn := range puts {
+			evt := "evt_" + name + "_" + put
+			_, _, err := s.ApplyEvent(ctxFor(t), record(evt), func(_ context.Context, tx billing.Tx) (billing.Outcome, string, error) {
+				return billing.Applied, "", fn(tx)
+			})
+			if err == nil {
+				t.Errorf("%s: %s(%.20q): no error", name, put, id)
+			}
+			requireAbsent(t, s, doc{billing.EventsCollection, evt})
+		}
+	}
+	for name, id := range badIDs {
+		if _, _, err := s.ApplyEvent(ctxFor(t), record(id), func(context.Context, billing.Tx) (billing.Outcome, string, error) {
+			t.Errorf("%s: fn ran for event id %q", name, id)
+			return billing.Applied, "", nil
+		}); err == nil {
+			t.Errorf("%s: ApplyEvent with event id %q: no error", name, id)
+		}
+	}
+	view(t, s, func(ctx context.Context, tx billing.Tx) error {
+		if c, err := tx.Customer(ctx, tooLong); c != nil || err != nil {
+			t.Errorf("reading a 1501-byte id = %v, %v; want nil, nil", c, err)
 		}
 		return nil
 	})
-	puts := map[string]func(tx billing.Tx) error{
-		"PutSubscription":   func(tx billing.Tx) error { return tx.PutSubscription(&billing.Subscription{UID: "u1"}) },
-		"PutInvoice":        func(tx billing.Tx) error { return tx.PutInvoice(&billing.Invoice{UID: "u1"}) },
-		"PutPurchase":       func(tx billing.Tx) error { return tx.PutPurchase(&billing.Purchase{UID: "u1"}) },
-		"PutStripeCustomer": func(tx billing.Tx) error { return tx.PutStripeCustomer("", &billing.StripeCustomer{UID: "u1"}) },
-		"PutCustomer":       func(tx billing.Tx) error { return tx.PutCustomer("", &billing.Customer{Email: "x"}) },
-	}
-	for name, put := range puts {
-		_, _, err := s.ApplyEvent(ctxFor(t), record("evt_"+name), func(_ context.Context, tx billing.Tx) (billing.Outcome, string, error) {
-			return billing.Applied, "", put(tx)
-		})
-		if err == nil {
-			t.Errorf("%s with an empty id: no error", name)
+}
+
+func testUnusualIDs(t *testing.T, s billing.Store) {
+	for _, id := range []string{"_x_", "a b", "ünï", "cus_ABC-def.123"} {
+		want := billing.Customer{Email: id, UpdatedAt: t0}
+		apply(t, s, "evt_"+id, func(tx billing.Tx) error { return tx.PutCustomer(id, &want) })
+		got := state(t, s, doc{billing.CustomersCollection, id}, doc{billing.EventsCollection, "evt_" + id})
+		requireSame(t, "customer "+id, got[billing.CustomersCollection+"/"+id], &want)
+		if got[billing.EventsCollection+"/evt_"+id] == nil {
+			t.Errorf("no marker for event %q", "evt_"+id)
 		}
-		requireAbsent(t, s, doc{billing.EventsCollection, "evt_" + name})
-	}
-	if _, _, err := s.ApplyEvent(ctxFor(t), record(""), func(context.Context, billing.Tx) (billing.Outcome, string, error) {
-		t.Error("fn ran for an event without an id")
-		return billing.Applied, "", nil
-	}); err == nil {
-		t.Error("ApplyEvent with an empty event id: no error")
 	}
 }
 
@@ -825,8 +862,6 @@ func testViewCancelled(t *testing.T, s billing.Store) {
 // means byte order and not insertion order.
 var ownedIDs = []string{"x_b", "x_10", "x_A", "x_2", "x_a"}
 
-const ownedSorted = "x_10 x_2 x_A x_a x_b"
-
 func testSubscriptionsOf(t *testing.T, s billing.Store) {
 	owners := map[string]string{"x_c": "u2", "x_d": "", "x_e": "u10", "x_f": "U1", "x_g": "u"}
 	apply(t, s, "evt_1", func(tx billing.Tx) error {
@@ -1048,7 +1083,7 @@ func testDistinctEventsRace(t *testing.T, s billing.Store) {
 		}
 	}
 	if n := counter(t, s); n != Racers {
-		t.Errorf("counter = %d, want %d: transactions lost updates", n, Racers)
+		t.Errorf("counter = %d after %d events, want %d", n, Racers, Racers)
 	}
 	var want []billing.Purchase
 	for i := range Racers {
