@@ -60,6 +60,10 @@ func ApplySubscription(ctx context.Context, tx Tx, s Subscription, ch Change) (O
 	if err != nil {
 		return "", "", err
 	}
+	cl, err := readClaim(ctx, tx, s.Customer, mapped, s.UID)
+	if err != nil {
+		return "", "", err
+	}
 
 	if err := tx.PutSubscription(&s); err != nil {
 		return "", "", err
@@ -70,6 +74,9 @@ func ApplySubscription(ctx context.Context, tx Tx, s Subscription, ch Change) (O
 	for _, a := range accounts {
 		if a.UID == s.UID {
 			a.SetSubscription(s)
+			if err := cl.write(tx, a, ch.Now, s.ID); err != nil {
+				return "", "", err
+			}
 		} else {
 			a.dropSubscription(s.ID)
 		}
@@ -112,12 +119,30 @@ func ApplyInvoice(ctx context.Context, tx Tx, in Invoice, ch Change) (Outcome, s
 	in.UID = Owner(mapped, prevUID, subUID, in.UID)
 	in.Livemode = ch.Livemode
 	in.Version = ch.version()
+	cl, err := readClaim(ctx, tx, in.Customer, mapped, in.UID)
+	if err != nil {
+		return "", "", err
+	}
+	var acct *Account
+	if cl.changesAccess() {
+		if acct, err = ReadAccount(ctx, tx, in.UID); err != nil {
+			return "", "", err
+		}
+	}
 
 	if err := tx.PutInvoice(&in); err != nil {
 		return "", "", err
 	}
 	if err := link(tx, in.Customer, mapped, in.UID, "", ch); err != nil {
 		return "", "", err
+	}
+	if err := cl.write(tx, acct, ch.Now, in.ID); err != nil {
+		return "", "", err
+	}
+	if acct != nil {
+		if err := acct.Write(tx, in.Customer, "", ch.Now); err != nil {
+			return "", "", err
+		}
 	}
 	return Applied, "", nil
 }
@@ -157,6 +182,10 @@ func ApplyCheckoutSession(ctx context.Context, tx Tx, cs CheckoutSession, ch Cha
 			return "", "", err
 		}
 	}
+	cl, err := readClaim(ctx, tx, customer, mapped, uid)
+	if err != nil {
+		return "", "", err
+	}
 
 	if err := link(tx, customer, mapped, uid, cs.Email, ch); err != nil {
 		return "", "", err
@@ -173,7 +202,9 @@ func ApplyCheckoutSession(ctx context.Context, tx Tx, cs CheckoutSession, ch Cha
 			acct.SetPurchase(p)
 		}
 	}
-	if sub != nil && sub.UID == "" && uid != "" {
+	// The session's own subscription is claimed even when the customer
+	// was claimed before (a second subscription of a known customer).
+	if sub != nil && sub.UID == "" && uid != "" && !cl.has(sub.ID) {
 		claimed := *sub
 		claimed.UID = uid
 		claimed.SyncedAt = ch.Now.UTC()
@@ -181,6 +212,9 @@ func ApplyCheckoutSession(ctx context.Context, tx Tx, cs CheckoutSession, ch Cha
 			return "", "", err
 		}
 		acct.SetSubscription(claimed)
+	}
+	if err := cl.write(tx, acct, ch.Now, cs.Purchase.ID); err != nil {
+		return "", "", err
 	}
 	if acct != nil {
 		if err := acct.Write(tx, customer, cs.Email, ch.Now); err != nil {
@@ -198,15 +232,131 @@ func stripeCustomer(ctx context.Context, tx Tx, id string) (*StripeCustomer, err
 }
 
 // link writes the customer mapping when it is new or learns a uid or email.
+//
+// While nobody owns the customer, the mapping is written even unchanged:
+// a transaction that stores an unowned document then conflicts with one
+// that claims the customer, so the claim cannot miss the document.
 func link(tx Tx, customer string, mapped *StripeCustomer, uid, email string, ch Change) error {
 	if customer == "" {
 		return nil
 	}
 	next := LinkCustomer(mapped, uid, email, ch.Livemode, ch.Now.UTC())
+	if next == nil && uid == "" && mapped != nil && mapped.UID == "" {
+		touched := *mapped
+		touched.UpdatedAt = ch.Now.UTC()
+		next = &touched
+	}
 	if next == nil {
 		return nil
 	}
 	return tx.PutStripeCustomer(customer, next)
+}
+
+// claim is what a customer's first owner inherits: the customer's
+// documents stored while nobody owned it.
+type claim struct {
+	uid       string
+	subs      []Subscription
+	invoices  []Invoice
+	purchases []Purchase
+}
+
+// readClaim reads the unowned documents of a customer that uid is about to
+// own; nil when the customer is owned already or uid is unknown.
+func readClaim(ctx context.Context, tx Tx, customer string, mapped *StripeCustomer, uid string) (*claim, error) {
+	if customer == "" || uid == "" || (mapped != nil && mapped.UID != "") {
+		return nil, nil
+	}
+	c := &claim{uid: uid}
+	subs, err := tx.SubscriptionsOfCustomer(ctx, customer)
+	if err != nil {
+		return nil, err
+	}
+	invoices, err := tx.InvoicesOfCustomer(ctx, customer)
+	if err != nil {
+		return nil, err
+	}
+	purchases, err := tx.PurchasesOfCustomer(ctx, customer)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range subs {
+		if s.UID == "" {
+			c.subs = append(c.subs, s)
+		}
+	}
+	for _, in := range invoices {
+		if in.UID == "" {
+			c.invoices = append(c.invoices, in)
+		}
+	}
+	for _, p := range purchases {
+		if p.UID == "" {
+			c.purchases = append(c.purchases, p)
+		}
+	}
+	return c, nil
+}
+
+// changesAccess reports whether the claim hands over anything that grants
+// access.
+func (c *claim) changesAccess() bool {
+	return c != nil && (len(c.subs) > 0 || len(c.purchases) > 0)
+}
+
+func (c *claim) has(id string) bool {
+	if c == nil {
+		return false
+	}
+	for _, s := range c.subs {
+		if s.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// write gives the claimed documents to the owner, except skip (the
+// document the event writes itself), and adds them to the owner's account.
+func (c *claim) write(tx Tx, acct *Account, now time.Time, skip string) error {
+	if c == nil {
+		return nil
+	}
+	now = now.UTC()
+	for _, s := range c.subs {
+		if s.ID == skip {
+			continue
+		}
+		s.UID, s.SyncedAt = c.uid, now
+		if err := tx.PutSubscription(&s); err != nil {
+			return err
+		}
+		if acct != nil {
+			acct.SetSubscription(s)
+		}
+	}
+	for _, in := range c.invoices {
+		if in.ID == skip {
+			continue
+		}
+		in.UID, in.SyncedAt = c.uid, now
+		if err := tx.PutInvoice(&in); err != nil {
+			return err
+		}
+	}
+	for _, p := range c.purchases {
+		if p.ID == skip {
+			continue
+		}
+		p.UID, p.SyncedAt = c.uid, now
+		if err := tx.PutPurchase(&p); err != nil {
+			return err
+		}
+		if acct != nil {
+			acct.SetPurchase(p)
+		}
+	}
+	return nil
 }
 
 // readAccounts reads the accounts of the object's owner and, when the

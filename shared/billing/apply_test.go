@@ -622,7 +622,6 @@ func TestApplyRerunsAfterFailedCommit(t *testing.T) {
 // nothing claims it later: its owner never sees it (Firestore rules show a
 // user only documents with their uid).
 func TestApplyInvoiceDeliveredBeforeItsSubscription(t *testing.T) {
-	t.Skip("known bug: an invoice stored before its subscription/customer mapping stays uid \"\" forever; ApplyInvoice ignores the view's own UID and nothing claims invoices later (apply.go:111)")
 	st := memstore.New()
 	// The invoice view names its owner the way a 2023-10-16 payload can:
 	// subscription_details.metadata.uid, set by the checkout function on
@@ -633,5 +632,43 @@ func TestApplyInvoiceDeliveredBeforeItsSubscription(t *testing.T) {
 
 	if got := must(t, st, invoiceDoc, "in_1"); got.UID != "user-a" {
 		t.Errorf("invoices/in_1 uid %q after its subscription was claimed by user-a", got.UID)
+	}
+}
+
+// Events of a customer nobody owns yet are stored unclaimed; when a later
+// event names the owner (here the checkout session), every one of the
+// customer's unclaimed documents goes to that user, and their access
+// follows.
+func TestClaimingACustomerClaimsItsEarlierDocuments(t *testing.T) {
+	st := memstore.New()
+	in := billing.Invoice{ID: "in_1", Customer: "cus_1", Subscription: "sub_1", Status: "paid", Paid: true}
+	applyInvoice(t, st, in, change("evt_invoice", at(0)))
+	applySub(t, st, sub("sub_1", "cus_1", "", "active", periodEnd, "go"), change("evt_sub", at(0)))
+	guest := billing.Purchase{ID: "cs_guest", Customer: "cus_1", CourseID: "rust", Status: "complete", PaymentStatus: "paid"}
+	applySession(t, st, billing.CheckoutSession{Purchase: guest, Mode: "payment"}, change("evt_guest", at(1)))
+	for _, id := range []string{"in_1"} {
+		if got := must(t, st, invoiceDoc, id); got.UID != "" {
+			t.Fatalf("invoices/%s uid %q before anyone owns the customer", id, got.UID)
+		}
+	}
+
+	cs := billing.CheckoutSession{Purchase: billing.Purchase{ID: "cs_sub", Customer: "cus_1"}, Mode: "subscription", Subscription: "sub_1", UID: "user-a"}
+	applySession(t, st, cs, change("evt_session", at(2)))
+
+	if got := must(t, st, invoiceDoc, "in_1"); got.UID != "user-a" {
+		t.Errorf("invoices/in_1 uid %q, want user-a", got.UID)
+	}
+	if got := must(t, st, subscriptionDoc, "sub_1"); got.UID != "user-a" {
+		t.Errorf("subscriptions/sub_1 uid %q, want user-a", got.UID)
+	}
+	if got := must(t, st, purchaseDoc, "cs_guest"); got.UID != "user-a" {
+		t.Errorf("purchases/cs_guest uid %q, want user-a", got.UID)
+	}
+	c := must(t, st, customerDoc, "user-a")
+	if _, ok := c.Entitlements["go"]; !ok {
+		t.Errorf("entitlements %v lack the claimed subscription's course", c.Entitlements)
+	}
+	if _, ok := c.Entitlements["rust"]; !ok {
+		t.Errorf("entitlements %v lack the claimed purchase's course", c.Entitlements)
 	}
 }

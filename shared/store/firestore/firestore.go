@@ -133,11 +133,13 @@ func getDoc[T any](ctx context.Context, t *tx, coll, id string) (*T, error) {
 	return &v, nil
 }
 
-func ofUID[T any](ctx context.Context, t *tx, coll, uid string) ([]T, error) {
+// where returns the documents of coll whose field (uid or customer) equals
+// value, by id.
+func where[T any](ctx context.Context, t *tx, coll, field, value string) ([]T, error) {
 	if t.wrote {
 		return nil, billing.ErrReadAfterWrite
 	}
-	it := t.t.Documents(t.c.Collection(coll).Where("uid", "==", uid).OrderBy(firestore.DocumentID, firestore.Asc))
+	it := t.t.Documents(t.c.Collection(coll).Where(field, "==", value).OrderBy(firestore.DocumentID, firestore.Asc))
 	defer it.Stop()
 	var out []T
 	for {
@@ -146,7 +148,7 @@ func ofUID[T any](ctx context.Context, t *tx, coll, uid string) ([]T, error) {
 			return out, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("firestore: query %s by uid: %w", coll, err)
+			return nil, fmt.Errorf("firestore: query %s by %s: %w", coll, field, err)
 		}
 		var v T
 		if err := snap.DataTo(&v); err != nil {
@@ -196,11 +198,23 @@ func (t *tx) Event(ctx context.Context, id string) (*billing.EventRecord, error)
 }
 
 func (t *tx) SubscriptionsOf(ctx context.Context, uid string) ([]billing.Subscription, error) {
-	return ofUID[billing.Subscription](ctx, t, billing.SubscriptionsCollection, uid)
+	return where[billing.Subscription](ctx, t, billing.SubscriptionsCollection, "uid", uid)
 }
 
 func (t *tx) PurchasesOf(ctx context.Context, uid string) ([]billing.Purchase, error) {
-	return ofUID[billing.Purchase](ctx, t, billing.PurchasesCollection, uid)
+	return where[billing.Purchase](ctx, t, billing.PurchasesCollection, "uid", uid)
+}
+
+func (t *tx) SubscriptionsOfCustomer(ctx context.Context, customer string) ([]billing.Subscription, error) {
+	return where[billing.Subscription](ctx, t, billing.SubscriptionsCollection, "customer", customer)
+}
+
+func (t *tx) InvoicesOfCustomer(ctx context.Context, customer string) ([]billing.Invoice, error) {
+	return where[billing.Invoice](ctx, t, billing.InvoicesCollection, "customer", customer)
+}
+
+func (t *tx) PurchasesOfCustomer(ctx context.Context, customer string) ([]billing.Purchase, error) {
+	return where[billing.Purchase](ctx, t, billing.PurchasesCollection, "customer", customer)
 }
 
 func (t *tx) PutSubscription(s *billing.Subscription) error {

@@ -194,8 +194,9 @@ func getDoc[T any](t *tx, coll, id string) (*T, error) {
 	return &v, nil
 }
 
-// ofUID returns the documents of coll whose uid field equals uid, by id.
-func ofUID[T any](t *tx, coll, uid string) ([]T, error) {
+// where returns the documents of coll whose string field (uid or customer)
+// equals value, by id.
+func where[T any](t *tx, coll, field, value string) ([]T, error) {
 	if len(t.writes) > 0 {
 		return nil, billing.ErrReadAfterWrite
 	}
@@ -206,13 +207,11 @@ func ofUID[T any](t *tx, coll, uid string) ([]T, error) {
 	sort.Strings(ids)
 	var out []T
 	for _, id := range ids {
-		var owner struct {
-			UID string `json:"uid"`
-		}
-		if err := json.Unmarshal(t.s.docs[coll][id], &owner); err != nil {
+		var fields map[string]any
+		if err := json.Unmarshal(t.s.docs[coll][id], &fields); err != nil {
 			return nil, err
 		}
-		if owner.UID != uid {
+		if v, _ := fields[field].(string); v != value {
 			continue
 		}
 		var v T
@@ -249,11 +248,23 @@ func (t *tx) Event(_ context.Context, id string) (*billing.EventRecord, error) {
 }
 
 func (t *tx) SubscriptionsOf(_ context.Context, uid string) ([]billing.Subscription, error) {
-	return ofUID[billing.Subscription](t, billing.SubscriptionsCollection, uid)
+	return where[billing.Subscription](t, billing.SubscriptionsCollection, "uid", uid)
 }
 
 func (t *tx) PurchasesOf(_ context.Context, uid string) ([]billing.Purchase, error) {
-	return ofUID[billing.Purchase](t, billing.PurchasesCollection, uid)
+	return where[billing.Purchase](t, billing.PurchasesCollection, "uid", uid)
+}
+
+func (t *tx) SubscriptionsOfCustomer(_ context.Context, customer string) ([]billing.Subscription, error) {
+	return where[billing.Subscription](t, billing.SubscriptionsCollection, "customer", customer)
+}
+
+func (t *tx) InvoicesOfCustomer(_ context.Context, customer string) ([]billing.Invoice, error) {
+	return where[billing.Invoice](t, billing.InvoicesCollection, "customer", customer)
+}
+
+func (t *tx) PurchasesOfCustomer(_ context.Context, customer string) ([]billing.Purchase, error) {
+	return where[billing.Purchase](t, billing.PurchasesCollection, "customer", customer)
 }
 
 func (t *tx) PutSubscription(s *billing.Subscription) error {
