@@ -224,6 +224,54 @@ func ApplyCheckoutSession(ctx context.Context, tx Tx, cs CheckoutSession, ch Cha
 	return Applied, detail, nil
 }
 
+// ApplyCustomer keeps the customer mapping in step with the customer: its
+// email, its deletion, and its owner when the customer's metadata names one
+// and nobody owns it yet.
+func ApplyCustomer(ctx context.Context, tx Tx, c CustomerView, ch Change) (Outcome, string, error) {
+	mapped, err := tx.StripeCustomer(ctx, c.ID)
+	if err != nil {
+		return "", "", err
+	}
+	if mapped != nil && mapped.CustomerAsOf.After(ch.AsOf) {
+		return Stale, "a newer view is stored", nil
+	}
+	uid := Owner(mapped, c.UID)
+	cl, err := readClaim(ctx, tx, c.ID, mapped, uid)
+	if err != nil {
+		return "", "", err
+	}
+	var acct *Account
+	if cl.changesAccess() {
+		if acct, err = ReadAccount(ctx, tx, uid); err != nil {
+			return "", "", err
+		}
+	}
+
+	next := StripeCustomer{Livemode: ch.Livemode}
+	if mapped != nil {
+		next = *mapped
+	}
+	next.UID = uid
+	if c.Email != "" {
+		next.Email = c.Email
+	}
+	next.Deleted = next.Deleted || c.Deleted
+	next.CustomerAsOf = ch.AsOf.UTC()
+	next.UpdatedAt = ch.Now.UTC()
+	if err := tx.PutStripeCustomer(c.ID, &next); err != nil {
+		return "", "", err
+	}
+	if err := cl.write(tx, acct, ch.Now, ""); err != nil {
+		return "", "", err
+	}
+	if acct != nil {
+		if err := acct.Write(tx, c.ID, c.Email, ch.Now); err != nil {
+			return "", "", err
+		}
+	}
+	return Applied, "", nil
+}
+
 func stripeCustomer(ctx context.Context, tx Tx, id string) (*StripeCustomer, error) {
 	if id == "" {
 		return nil, nil

@@ -48,6 +48,11 @@ var (
 			"customer.subscription.paused",
 			"customer.subscription.resumed",
 			"customer.subscription.trial_will_end",
+			// The customer's own events keep the customer mapping
+			// (owner, email, deletion) that subscriptions resolve
+			// their owner through.
+			"customer.updated",
+			"customer.deleted",
 		},
 	}
 	InvoiceEvents = Group{

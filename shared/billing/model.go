@@ -104,10 +104,25 @@ func (p Purchase) Paid() bool {
 // StripeCustomer is stripe_customers/{cus}: the one mapping from a Stripe
 // customer to a platform user. UID is empty while nobody has claimed it.
 type StripeCustomer struct {
-	UID       string    `firestore:"uid" json:"uid"`
-	Email     string    `firestore:"email" json:"email"`
-	Livemode  bool      `firestore:"livemode" json:"livemode"`
-	UpdatedAt time.Time `firestore:"updatedAt" json:"updatedAt"`
+	UID      string `firestore:"uid" json:"uid"`
+	Email    string `firestore:"email" json:"email"`
+	Livemode bool   `firestore:"livemode" json:"livemode"`
+	// Deleted is set once the customer is deleted in Stripe. The mapping
+	// stays, so late events of the customer still find their owner.
+	Deleted bool `firestore:"deleted" json:"deleted"`
+	// CustomerAsOf is when the last customer object applied here was true,
+	// so that an older view of the customer never replaces a newer one.
+	CustomerAsOf time.Time `firestore:"customerAsOf" json:"customerAsOf"`
+	UpdatedAt    time.Time `firestore:"updatedAt" json:"updatedAt"`
+}
+
+// CustomerView is what the customer events carry that matters here.
+type CustomerView struct {
+	ID      string
+	Email   string
+	Deleted bool
+	// UID is the platform user named in the customer's metadata.
+	UID string
 }
 
 // Customer is customers/{uid}: a platform user's billing summary, the one

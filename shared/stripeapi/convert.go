@@ -286,3 +286,17 @@ func Session(s *stripe.CheckoutSession) billing.CheckoutSession {
 	}
 	return out
 }
+
+// DecodeCustomer decodes a customer payload, deleted or not.
+func DecodeCustomer(raw []byte) (billing.CustomerView, error) {
+	var c stripe.Customer
+	if err := decode(raw, "customer", &c, nil); err != nil {
+		return billing.CustomerView{}, err
+	}
+	return Customer(&c), nil
+}
+
+// Customer converts a Stripe customer.
+func Customer(c *stripe.Customer) billing.CustomerView {
+	return billing.CustomerView{ID: c.ID, Email: c.Email, Deleted: c.Deleted, UID: c.Metadata[UIDKey]}
+}

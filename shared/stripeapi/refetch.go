@@ -102,3 +102,15 @@ func (r Refetch) CheckoutSession(ctx context.Context, ev *stripe.Event) (billing
 		return s.LastResponse, nil
 	}, DecodeCheckoutSession, Payload{}.CheckoutSession)
 }
+
+// Customer implements Source. Stripe answers a deleted customer with a
+// stub marked deleted, which is what is stored.
+func (r Refetch) Customer(ctx context.Context, ev *stripe.Event) (billing.CustomerView, time.Time, error) {
+	return refetch(ctx, r, ev, "customer", func(id string, p stripe.Params) (*stripe.APIResponse, error) {
+		c, err := r.API.Customers.Get(id, &stripe.CustomerParams{Params: p})
+		if err != nil {
+			return nil, err
+		}
+		return c.LastResponse, nil
+	}, DecodeCustomer, Payload{}.Customer)
+}

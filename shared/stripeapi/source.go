@@ -15,6 +15,7 @@ type Source interface {
 	Subscription(ctx context.Context, ev *stripe.Event) (billing.Subscription, time.Time, error)
 	Invoice(ctx context.Context, ev *stripe.Event) (billing.Invoice, time.Time, error)
 	CheckoutSession(ctx context.Context, ev *stripe.Event) (billing.CheckoutSession, time.Time, error)
+	Customer(ctx context.Context, ev *stripe.Event) (billing.CustomerView, time.Time, error)
 }
 
 // Payload is the Source that trusts the event's payload: the object as it
@@ -41,4 +42,13 @@ func (Payload) Invoice(_ context.Context, ev *stripe.Event) (billing.Invoice, ti
 func (Payload) CheckoutSession(_ context.Context, ev *stripe.Event) (billing.CheckoutSession, time.Time, error) {
 	cs, err := DecodeCheckoutSession(ev.Data.Raw)
 	return cs, created(ev), err
+}
+
+// Customer implements Source.
+func (Payload) Customer(_ context.Context, ev *stripe.Event) (billing.CustomerView, time.Time, error) {
+	c, err := DecodeCustomer(ev.Data.Raw)
+	if err == nil && ev.Type == "customer.deleted" {
+		c.Deleted = true
+	}
+	return c, created(ev), err
 }

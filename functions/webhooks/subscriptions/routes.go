@@ -10,5 +10,9 @@ import (
 
 // Routes maps every event type the group owns to its processor.
 func Routes(src stripeapi.Source, now func() time.Time) map[string]webhook.Processor {
-	return webhook.Routes(billing.SubscriptionEvents, webhook.Sync(src.Subscription, billing.ApplySubscription, now))
+	routes := webhook.Routes(billing.SubscriptionEvents, webhook.Sync(src.Subscription, billing.ApplySubscription, now))
+	customers := webhook.Sync(src.Customer, billing.ApplyCustomer, now)
+	routes["customer.updated"] = customers
+	routes["customer.deleted"] = customers
+	return routes
 }

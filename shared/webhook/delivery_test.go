@@ -1,0 +1,353 @@
+package webhook_test
+
+// Stripe's real delivery: at least once, in any order, concurrently, late,
+// at whatever API version the endpoint renders. Each case is named after
+// the situation it proves.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stripe/stripe-go/v76"
+
+	"github.com/courseplatform/billing/functions/webhooks/invoices"
+	"github.com/courseplatform/billing/functions/webhooks/subscriptions"
+	"github.com/courseplatform/billing/shared/billing"
+	"github.com/courseplatform/billing/shared/store/firestore/firestoretest"
+	"github.com/courseplatform/billing/shared/store/memstore"
+	"github.com/courseplatform/billing/shared/stripeapi"
+	"github.com/courseplatform/billing/shared/webhook"
+	"github.com/courseplatform/billing/shared/webhook/webhooktest"
+)
+
+// object returns a captured payload's object with fields replaced.
+func object(t *testing.T, file string, set map[string]any) map[string]any {
+	t.Helper()
+	var data struct {
+		Object map[string]any `json:"object"`
+	}
+	if err := json.Unmarshal(captured(t, file).Data, &data); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range set {
+		if v == nil {
+			delete(data.Object, k)
+		} else {
+			data.Object[k] = v
+		}
+	}
+	return data.Object
+}
+
+func event(t *testing.T, id, typ string, created int64, obj map[string]any) []byte {
+	t.Helper()
+	b, err := json.Marshal(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return webhooktest.Event{ID: id, Type: typ, Created: created, Data: webhooktest.Object(string(b))}.JSON()
+}
+
+func deliver(t *testing.T, h http.Handler, body []byte) (int, billing.Outcome) {
+	t.Helper()
+	code, res := serve(h, webhooktest.Request("/", body, webhooktest.Secret, now))
+	return code, res.Outcome
+}
+
+func storedSubscription(t *testing.T, s billing.Store, id string) *billing.Subscription {
+	t.Helper()
+	var out *billing.Subscription
+	if err := s.View(context.Background(), func(ctx context.Context, tx billing.Tx) (err error) {
+		out, err = tx.Subscription(ctx, id)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestSubscriptionUpdatedBeforeCreated(t *testing.T) {
+	store := memstore.New()
+	h := newHandler(t, store, subscriptionRoutes())
+	updated := event(t, "evt_updated", "customer.subscription.updated", 1700000100, object(t, "subscription.created.json", map[string]any{"status": "active"}))
+	created := event(t, "evt_created", "customer.subscription.created", 1700000000, object(t, "subscription.created.json", map[string]any{"status": "incomplete"}))
+
+	if code, out := deliver(t, h, updated); code != 200 || out != billing.Applied {
+		t.Fatalf("updated: %d %q", code, out)
+	}
+	if code, out := deliver(t, h, created); code != 200 || out != billing.Stale {
+		t.Errorf("late created: %d %q, want 200 stale", code, out)
+	}
+	if got := storedSubscription(t, store, "sub_00000000000000"); got.Status != "active" || got.LastEventID != "evt_updated" {
+		t.Errorf("stored %q from %s, want active from evt_updated", got.Status, got.LastEventID)
+	}
+}
+
+// Two instances receive the same event at the same moment: one effect,
+// both (all) answered 2xx.
+func TestSameEventConcurrentlyToTwoHandlers(t *testing.T) {
+	store, _ := firestoretest.Open(t)
+	handlers := []http.Handler{newHandler(t, store, subscriptionRoutes()), newHandler(t, store, subscriptionRoutes())}
+	body := captured(t, "subscription.created.json").JSON()
+	const n = 8
+	outcomes := make([]billing.Outcome, n)
+	codes := make([]int, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			code, res := serve(handlers[i%2], webhooktest.Request("/", body, webhooktest.Secret, now))
+			codes[i], outcomes[i] = code, res.Outcome
+		}(i)
+	}
+	close(start)
+	wg.Wait()
+	applied := 0
+	for i := range codes {
+		if codes[i] != 200 {
+			t.Errorf("delivery %d: status %d", i, codes[i])
+		}
+		switch outcomes[i] {
+		case billing.Applied:
+			applied++
+		case billing.Duplicate:
+		default:
+			t.Errorf("delivery %d: outcome %q", i, outcomes[i])
+		}
+	}
+	if applied != 1 {
+		t.Errorf("%d deliveries applied the event, want exactly 1", applied)
+	}
+}
+
+// The first delivery times out while Stripe is being asked for the object:
+// 5xx and nothing written; Stripe's redelivery then applies it once.
+func TestRedeliveryAfterTimeoutMidProcessing(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			<-r.Context().Done() // the first read hangs until the caller gives up
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		b, _ := json.Marshal(object(t, "subscription.created.json", map[string]any{"status": "active"}))
+		_, _ = w.Write(b)
+	}))
+	defer srv.Close()
+	api, err := stripeapi.NewClient(stripeapi.ClientConfig{Key: "sk_test_fakefakefake", BaseURL: srv.URL, MaxRetries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := memstore.New()
+	h := newHandler(t, store, subscriptions.Routes(stripeapi.Refetch{API: api}, time.Now), func(c *webhook.Config) {
+		c.Timeout = 200 * time.Millisecond
+	})
+	body := captured(t, "subscription.created.json").JSON()
+	if code, _ := deliver(t, h, body); code < 500 {
+		t.Fatalf("timed-out delivery: %d, want 5xx", code)
+	}
+	if n := docCount(store); n != 0 {
+		t.Fatalf("%d documents after a timed-out delivery, want none", n)
+	}
+	for i, want := range []billing.Outcome{billing.Applied, billing.Duplicate} {
+		if code, out := deliver(t, h, body); code != 200 || out != want {
+			t.Errorf("redelivery %d: %d %q, want 200 %q", i+1, code, out, want)
+		}
+	}
+}
+
+// Stripe may deliver customer.deleted before the subscription's deletion.
+// The mapping survives the customer, so the subscription's end still finds
+// its owner and takes the access away.
+func TestCustomerDeletedBeforeSubscriptionDeleted(t *testing.T) {
+	store := memstore.New()
+	h := newHandler(t, store, subscriptionRoutes())
+	owned := map[string]any{"uid": "user-a"}
+	steps := []struct {
+		name string
+		body []byte
+		want billing.Outcome
+	}{
+		{"subscription created", event(t, "evt_1", "customer.subscription.created", 1700000000,
+			object(t, "subscription.created.json", map[string]any{"metadata": owned})), billing.Applied},
+		{"customer deleted", event(t, "evt_2", "customer.deleted", 1700000200,
+			object(t, "customer.deleted.json", map[string]any{"id": "cus_00000000000000"})), billing.Applied},
+		{"subscription deleted", event(t, "evt_3", "customer.subscription.deleted", 1700000200,
+			object(t, "subscription.deleted.json", map[string]any{"metadata": map[string]any{}})), billing.Applied},
+	}
+	for _, s := range steps {
+		if code, out := deliver(t, h, s.body); code != 200 || out != s.want {
+			t.Fatalf("%s: %d %q, want 200 %q", s.name, code, out, s.want)
+		}
+	}
+	err := store.View(context.Background(), func(ctx context.Context, tx billing.Tx) error {
+		sub, err := tx.Subscription(ctx, "sub_00000000000000")
+		if err != nil {
+			return err
+		}
+		if sub.Status != "canceled" || sub.UID != "user-a" {
+			t.Errorf("subscription %q owned by %q, want canceled, user-a", sub.Status, sub.UID)
+		}
+		m, err := tx.StripeCustomer(ctx, "cus_00000000000000")
+		if err != nil {
+			return err
+		}
+		if m == nil || !m.Deleted || m.UID != "user-a" {
+			t.Errorf("mapping %+v, want deleted and still user-a's", m)
+		}
+		c, err := tx.Customer(ctx, "user-a")
+		if err != nil {
+			return err
+		}
+		if c == nil || len(c.Entitlements) != 0 {
+			t.Errorf("customers/user-a = %+v, want no entitlements left", c)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTestModeEventToLiveDeployment(t *testing.T) {
+	store := memstore.New()
+	h := newHandler(t, store, subscriptionRoutes(), func(c *webhook.Config) { c.Livemode = true })
+	if code, out := deliver(t, h, captured(t, "subscription.created.json").JSON()); code != 200 || out != billing.Ignored {
+		t.Errorf("got %d %q, want 200 ignored", code, out)
+	}
+	if n := docCount(store); n != 0 {
+		t.Errorf("%d documents written, want none", n)
+	}
+}
+
+// A payload rendered at an API version newer than the client's: the
+// billing period lives on the items and the top-level fields are gone.
+func TestPayloadAtNewerAPIVersion(t *testing.T) {
+	store := memstore.New()
+	h := newHandler(t, store, subscriptionRoutes())
+	obj := object(t, "subscription.created.json", map[string]any{"current_period_start": nil, "current_period_end": nil})
+	item := obj["items"].(map[string]any)["data"].([]any)[0].(map[string]any)
+	item["current_period_start"], item["current_period_end"] = 1767225600, 1769904000
+	b, _ := json.Marshal(obj)
+	body := webhooktest.Event{ID: "evt_basil", Type: "customer.subscription.updated", APIVersion: "2025-03-31.basil", Data: webhooktest.Object(string(b))}.JSON()
+	if code, out := deliver(t, h, body); code != 200 || out != billing.Applied {
+		t.Fatalf("got %d %q, want 200 applied", code, out)
+	}
+	got := storedSubscription(t, store, "sub_00000000000000")
+	if got.CurrentPeriodEnd == nil || got.CurrentPeriodEnd.Unix() != 1769904000 {
+		t.Errorf("period end %v, want it taken from the items", got.CurrentPeriodEnd)
+	}
+}
+
+func TestCustomerAsIDExpandedObjectAndNull(t *testing.T) {
+	cases := []struct {
+		name     string
+		customer any
+		want     string
+	}{
+		{"id", "cus_plain", "cus_plain"},
+		{"expanded object", map[string]any{"id": "cus_expanded", "object": "customer", "email": "a@example.com"}, "cus_expanded"},
+		{"null", nil, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			store := memstore.New()
+			h := newHandler(t, store, subscriptionRoutes())
+			obj := object(t, "subscription.created.json", nil)
+			obj["customer"] = c.customer
+			if code, out := deliver(t, h, event(t, "evt_c", "customer.subscription.created", 1700000000, obj)); code != 200 || out != billing.Applied {
+				t.Fatalf("got %d %q, want 200 applied", code, out)
+			}
+			if got := storedSubscription(t, store, "sub_00000000000000"); got.Customer != c.want {
+				t.Errorf("customer %q, want %q", got.Customer, c.want)
+			}
+		})
+	}
+}
+
+// invoice.upcoming has no id: no function owns it, and even routed to the
+// invoices function it is recorded as unprocessable, never a crash or 5xx.
+func TestInvoiceUpcomingWithoutID(t *testing.T) {
+	body := captured(t, "invoice.upcoming.json").JSON()
+	store := memstore.New()
+	routes := invoices.Routes(stripeapi.Payload{}, func() time.Time { return now })
+	if code, out := deliver(t, newHandler(t, store, routes), body); code != 200 || out != billing.Ignored {
+		t.Errorf("not owned: %d %q, want 200 ignored", code, out)
+	}
+	routes["invoice.upcoming"] = routes["invoice.paid"]
+	if code, out := deliver(t, newHandler(t, store, routes), body); code != 200 || out != billing.Unprocessable {
+		t.Errorf("routed: %d %q, want 200 unprocessable", code, out)
+	}
+	if store.Len(billing.InvoicesCollection) != 0 {
+		t.Error("an invoice without id was written")
+	}
+}
+
+func TestInvoiceWithNullSubscription(t *testing.T) {
+	store := memstore.New()
+	h := newHandler(t, store, invoices.Routes(stripeapi.Payload{}, func() time.Time { return now }))
+	obj := object(t, "invoice.payment_failed.json", map[string]any{"subscription": nil, "parent": nil})
+	if code, out := deliver(t, h, event(t, "evt_null_sub", "invoice.payment_failed", 1700000000, obj)); code != 200 || out != billing.Applied {
+		t.Fatalf("got %d %q, want 200 applied", code, out)
+	}
+	err := store.View(context.Background(), func(ctx context.Context, tx billing.Tx) error {
+		in, err := tx.Invoice(ctx, "in_1234")
+		if err == nil && (in == nil || in.Subscription != "") {
+			t.Errorf("invoice = %+v, want stored with no subscription", in)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Firestore fails after the event's writes were made, before the commit:
+// 5xx, and not one of the writes (nor the marker) is visible.
+func TestFirestoreFailingMidTransaction(t *testing.T) {
+	store, _ := firestoretest.Open(t)
+	real := subscriptionRoutes()["customer.subscription.created"]
+	failing := webhook.ProcessorFunc(func(ctx context.Context, ev *stripe.Event) (billing.ApplyFunc, error) {
+		apply, err := real.Prepare(ctx, ev)
+		if err != nil {
+			return nil, err
+		}
+		return func(ctx context.Context, tx billing.Tx) (billing.Outcome, string, error) {
+			if _, _, err := apply(ctx, tx); err != nil {
+				return "", "", err
+			}
+			return "", "", errors.New("firestore: connection reset mid-transaction")
+		}, nil
+	})
+	body := event(t, "evt_mid", "customer.subscription.created", 1700000000,
+		object(t, "subscription.created.json", map[string]any{"metadata": map[string]any{"uid": "user-a"}}))
+	h := newHandler(t, store, map[string]webhook.Processor{"customer.subscription.created": failing})
+	if code, _ := deliver(t, h, body); code < 500 {
+		t.Fatalf("got %d, want 5xx", code)
+	}
+	for _, coll := range []string{billing.SubscriptionsCollection, billing.StripeCustomersCollection, billing.CustomersCollection, billing.EventsCollection} {
+		docs, err := store.Client().Collection(coll).Documents(context.Background()).GetAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(docs) != 0 {
+			t.Errorf("%s: %d documents after a failed transaction, want none", coll, len(docs))
+		}
+	}
+	// Stripe's retry, with Firestore healthy again, applies it whole.
+	h = newHandler(t, store, subscriptionRoutes())
+	if code, out := deliver(t, h, body); code != 200 || out != billing.Applied {
+		t.Errorf("retry: %d %q, want 200 applied", code, out)
+	}
+}
+
