@@ -350,4 +350,3 @@ func TestFirestoreFailingMidTransaction(t *testing.T) {
 		t.Errorf("retry: %d %q, want 200 applied", code, out)
 	}
 }
-
