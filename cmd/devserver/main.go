@@ -26,9 +26,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/courseplatform/billing/functions/webhooks/checkoutsessions"
-	"github.com/courseplatform/billing/functions/webhooks/invoices"
-	"github.com/courseplatform/billing/functions/webhooks/subscriptions"
+	"github.com/courseplatform/billing/functions/webhooks"
 	"github.com/courseplatform/billing/shared/billing"
 	"github.com/courseplatform/billing/shared/logging"
 	"github.com/courseplatform/billing/shared/secrets"
@@ -87,11 +85,6 @@ func run(ctx context.Context, ln net.Listener, lookup func(string) (string, bool
 		log.Warn("FIRESTORE_EMULATOR_HOST is not set: state is kept in memory and lost on exit")
 	}
 
-	groups := map[string]map[string]webhook.Processor{
-		billing.CheckoutSessionEvents.EntryPoint: checkoutsessions.Routes(src, time.Now),
-		billing.SubscriptionEvents.EntryPoint:    subscriptions.Routes(src, time.Now),
-		billing.InvoiceEvents.EntryPoint:         invoices.Routes(src, time.Now),
-	}
 	mux := http.NewServeMux()
 	all := map[string]webhook.Processor{}
 	newHandler := func(function string, routes map[string]webhook.Processor) (http.Handler, error) {
@@ -105,7 +98,10 @@ func run(ctx context.Context, ln net.Listener, lookup func(string) (string, bool
 			Logger:   log.With("route", function),
 		})
 	}
-	for name, routes := range groups {
+	var names []string
+	for _, fn := range webhooks.All() {
+		name, routes := fn.Group.EntryPoint, fn.Routes(src, time.Now)
+		names = append(names, name)
 		h, err := newHandler(name, routes)
 		if err != nil {
 			return err
@@ -126,7 +122,7 @@ func run(ctx context.Context, ln net.Listener, lookup func(string) (string, bool
 
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	log.Info("listening", "addr", ln.Addr().String(), "combined_route", CombinedRoute,
-		slog.Any("functions", []string{billing.CheckoutSessionEvents.EntryPoint, billing.SubscriptionEvents.EntryPoint, billing.InvoiceEvents.EntryPoint}))
+		slog.Any("functions", names))
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
