@@ -83,7 +83,7 @@ start_stripe_mock() {
   local port
   port=$(free_port 12111)
   local log="${TMPDIR:-/tmp}/stripe-mock-$port.log"
-  "$bin/stripe-mock" -http-port "$port" >"$log" 2>&1 &
+  "$bin/stripe-mock" -http-port "$port" -https-addr 127.0.0.1: >"$log" 2>&1 &
   local pid=$!
   on_exit "kill $pid 2>/dev/null"
   wait_http "http://127.0.0.1:$port/v1/customers" "$pid" 30 "$log" || return 1

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"slices"
 	"time"
 )
 
@@ -16,18 +17,31 @@ type Account struct {
 	Purchases []Purchase
 }
 
-// ReadAccount reads what DeriveEntitlements needs for uid.
+// ReadAccount reads what DeriveEntitlements needs for uid: the customer
+// document and, by id, every subscription and purchase it lists.
 func ReadAccount(ctx context.Context, tx Tx, uid string) (*Account, error) {
 	a := &Account{UID: uid}
 	var err error
-	if a.Customer, err = tx.Customer(ctx, uid); err != nil {
-		return nil, err
+	if a.Customer, err = tx.Customer(ctx, uid); err != nil || a.Customer == nil {
+		return a, err
 	}
-	if a.Subs, err = tx.SubscriptionsOf(ctx, uid); err != nil {
-		return nil, err
+	for _, id := range a.Customer.Subscriptions {
+		s, err := tx.Subscription(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if s != nil && s.UID == uid {
+			a.Subs = append(a.Subs, *s)
+		}
 	}
-	if a.Purchases, err = tx.PurchasesOf(ctx, uid); err != nil {
-		return nil, err
+	for _, id := range a.Customer.Purchases {
+		p, err := tx.Purchase(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if p != nil && p.UID == uid {
+			a.Purchases = append(a.Purchases, *p)
+		}
 	}
 	return a, nil
 }
@@ -70,6 +84,15 @@ func (a *Account) Write(tx Tx, stripeCustomerID, email string, now time.Time) er
 		next.Email = email
 	}
 	next.Entitlements = DeriveEntitlements(a.Subs, a.Purchases)
+	next.Subscriptions, next.Purchases = nil, nil
+	for _, s := range a.Subs {
+		next.Subscriptions = append(next.Subscriptions, s.ID)
+	}
+	for _, p := range a.Purchases {
+		next.Purchases = append(next.Purchases, p.ID)
+	}
+	slices.Sort(next.Subscriptions)
+	slices.Sort(next.Purchases)
 	if a.Customer != nil && sameCustomer(*a.Customer, next) {
 		return nil
 	}
@@ -81,7 +104,8 @@ func (a *Account) Write(tx Tx, stripeCustomerID, email string, now time.Time) er
 }
 
 func sameCustomer(a, b Customer) bool {
-	if a.StripeCustomerID != b.StripeCustomerID || a.Email != b.Email || len(a.Entitlements) != len(b.Entitlements) {
+	if a.StripeCustomerID != b.StripeCustomerID || a.Email != b.Email || len(a.Entitlements) != len(b.Entitlements) ||
+		!slices.Equal(a.Subscriptions, b.Subscriptions) || !slices.Equal(a.Purchases, b.Purchases) {
 		return false
 	}
 	for k, ea := range a.Entitlements {

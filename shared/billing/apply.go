@@ -3,6 +3,7 @@ package billing
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -68,7 +69,7 @@ func ApplySubscription(ctx context.Context, tx Tx, s Subscription, ch Change) (O
 	if err := tx.PutSubscription(&s); err != nil {
 		return "", "", err
 	}
-	if err := link(tx, s.Customer, mapped, s.UID, "", ch); err != nil {
+	if err := link(tx, s.Customer, mapped, s.UID, "", ch, docRef{SubscriptionsCollection, s.ID}); err != nil {
 		return "", "", err
 	}
 	for _, a := range accounts {
@@ -133,7 +134,7 @@ func ApplyInvoice(ctx context.Context, tx Tx, in Invoice, ch Change) (Outcome, s
 	if err := tx.PutInvoice(&in); err != nil {
 		return "", "", err
 	}
-	if err := link(tx, in.Customer, mapped, in.UID, "", ch); err != nil {
+	if err := link(tx, in.Customer, mapped, in.UID, "", ch, docRef{InvoicesCollection, in.ID}); err != nil {
 		return "", "", err
 	}
 	if err := cl.write(tx, acct, ch.Now, in.ID); err != nil {
@@ -187,7 +188,11 @@ func ApplyCheckoutSession(ctx context.Context, tx Tx, cs CheckoutSession, ch Cha
 		return "", "", err
 	}
 
-	if err := link(tx, customer, mapped, uid, cs.Email, ch); err != nil {
+	var unowned docRef
+	if cs.Mode == "payment" {
+		unowned = docRef{PurchasesCollection, cs.Purchase.ID}
+	}
+	if err := link(tx, customer, mapped, uid, cs.Email, ch, unowned); err != nil {
 		return "", "", err
 	}
 	if cs.Mode == "payment" {
@@ -252,6 +257,9 @@ func ApplyCustomer(ctx context.Context, tx Tx, c CustomerView, ch Change) (Outco
 		next = *mapped
 	}
 	next.UID = uid
+	if uid != "" {
+		next.clearUnclaimed() // handed over by the claim below
+	}
 	if c.Email != "" {
 		next.Email = c.Email
 	}
@@ -279,25 +287,58 @@ func stripeCustomer(ctx context.Context, tx Tx, id string) (*StripeCustomer, err
 	return tx.StripeCustomer(ctx, id)
 }
 
+// docRef names a document an event writes.
+type docRef struct{ collection, id string }
+
 // link writes the customer mapping when it is new or learns a uid or email.
 //
-// While nobody owns the customer, the mapping is written even unchanged:
-// a transaction that stores an unowned document then conflicts with one
-// that claims the customer, so the claim cannot miss the document.
-func link(tx Tx, customer string, mapped *StripeCustomer, uid, email string, ch Change) error {
+// While nobody owns the customer, the mapping records the unowned document
+// the event writes, for the first owner to claim. Writing the mapping also
+// makes such a transaction conflict with one that claims the customer, so
+// the claim cannot miss the document.
+func link(tx Tx, customer string, mapped *StripeCustomer, uid, email string, ch Change, unowned docRef) error {
 	if customer == "" {
 		return nil
 	}
 	next := LinkCustomer(mapped, uid, email, ch.Livemode, ch.Now.UTC())
-	if next == nil && uid == "" && mapped != nil && mapped.UID == "" {
-		touched := *mapped
-		touched.UpdatedAt = ch.Now.UTC()
-		next = &touched
+	switch {
+	case uid == "":
+		if next == nil {
+			touched := *mapped
+			next = &touched
+		}
+		next.addUnclaimed(unowned)
+		next.UpdatedAt = ch.Now.UTC()
+	case next != nil:
+		next.clearUnclaimed() // handed over by the event's claim
 	}
 	if next == nil {
 		return nil
 	}
 	return tx.PutStripeCustomer(customer, next)
+}
+
+func (m *StripeCustomer) addUnclaimed(ref docRef) {
+	add := func(list []string) []string {
+		if ref.id == "" || slices.Contains(list, ref.id) {
+			return list
+		}
+		out := append(slices.Clone(list), ref.id)
+		slices.Sort(out)
+		return out
+	}
+	switch ref.collection {
+	case SubscriptionsCollection:
+		m.UnclaimedSubscriptions = add(m.UnclaimedSubscriptions)
+	case InvoicesCollection:
+		m.UnclaimedInvoices = add(m.UnclaimedInvoices)
+	case PurchasesCollection:
+		m.UnclaimedPurchases = add(m.UnclaimedPurchases)
+	}
+}
+
+func (m *StripeCustomer) clearUnclaimed() {
+	m.UnclaimedSubscriptions, m.UnclaimedInvoices, m.UnclaimedPurchases = nil, nil, nil
 }
 
 // claim is what a customer's first owner inherits: the customer's
@@ -309,38 +350,39 @@ type claim struct {
 	purchases []Purchase
 }
 
-// readClaim reads the unowned documents of a customer that uid is about to
-// own; nil when the customer is owned already or uid is unknown.
+// readClaim reads, by the ids the mapping lists, the unowned documents of
+// a customer that uid is about to own; nil when the customer is owned
+// already, unknown, or uid is.
 func readClaim(ctx context.Context, tx Tx, customer string, mapped *StripeCustomer, uid string) (*claim, error) {
-	if customer == "" || uid == "" || (mapped != nil && mapped.UID != "") {
+	if customer == "" || uid == "" || mapped == nil || mapped.UID != "" {
 		return nil, nil
 	}
 	c := &claim{uid: uid}
-	subs, err := tx.SubscriptionsOfCustomer(ctx, customer)
-	if err != nil {
-		return nil, err
-	}
-	invoices, err := tx.InvoicesOfCustomer(ctx, customer)
-	if err != nil {
-		return nil, err
-	}
-	purchases, err := tx.PurchasesOfCustomer(ctx, customer)
-	if err != nil {
-		return nil, err
-	}
-	for _, s := range subs {
-		if s.UID == "" {
-			c.subs = append(c.subs, s)
+	for _, id := range mapped.UnclaimedSubscriptions {
+		s, err := tx.Subscription(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if s != nil && s.UID == "" {
+			c.subs = append(c.subs, *s)
 		}
 	}
-	for _, in := range invoices {
-		if in.UID == "" {
-			c.invoices = append(c.invoices, in)
+	for _, id := range mapped.UnclaimedInvoices {
+		in, err := tx.Invoice(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if in != nil && in.UID == "" {
+			c.invoices = append(c.invoices, *in)
 		}
 	}
-	for _, p := range purchases {
-		if p.UID == "" {
-			c.purchases = append(c.purchases, p)
+	for _, id := range mapped.UnclaimedPurchases {
+		p, err := tx.Purchase(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if p != nil && p.UID == "" {
+			c.purchases = append(c.purchases, *p)
 		}
 	}
 	return c, nil

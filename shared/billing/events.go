@@ -66,6 +66,9 @@ var (
 			"invoice.finalized",
 			"invoice.voided",
 			"invoice.marked_uncollectible",
+			// Any other change (a retry rescheduled or dropped when the
+			// subscription ends, a due date moved) comes only as this.
+			"invoice.updated",
 		},
 	}
 )

@@ -113,7 +113,13 @@ type StripeCustomer struct {
 	// CustomerAsOf is when the last customer object applied here was true,
 	// so that an older view of the customer never replaces a newer one.
 	CustomerAsOf time.Time `firestore:"customerAsOf" json:"customerAsOf"`
-	UpdatedAt    time.Time `firestore:"updatedAt" json:"updatedAt"`
+	// The customer's documents stored while nobody owned it, which its
+	// first owner claims. Kept here so that a claim reads them by id:
+	// transactions then lock only the documents they touch.
+	UnclaimedSubscriptions []string  `firestore:"unclaimedSubscriptions" json:"unclaimedSubscriptions"`
+	UnclaimedInvoices      []string  `firestore:"unclaimedInvoices" json:"unclaimedInvoices"`
+	UnclaimedPurchases     []string  `firestore:"unclaimedPurchases" json:"unclaimedPurchases"`
+	UpdatedAt              time.Time `firestore:"updatedAt" json:"updatedAt"`
 }
 
 // CustomerView is what the customer events carry that matters here.
@@ -131,7 +137,12 @@ type Customer struct {
 	StripeCustomerID string                 `firestore:"stripeCustomerId" json:"stripeCustomerId"`
 	Email            string                 `firestore:"email" json:"email"`
 	Entitlements     map[string]Entitlement `firestore:"entitlements" json:"entitlements"`
-	UpdatedAt        time.Time              `firestore:"updatedAt" json:"updatedAt"`
+	// Subscriptions and Purchases are the ids of everything the user
+	// owns, so that entitlements are derived from documents read by id,
+	// without a query inside the transaction.
+	Subscriptions []string  `firestore:"subscriptions" json:"subscriptions"`
+	Purchases     []string  `firestore:"purchases" json:"purchases"`
+	UpdatedAt     time.Time `firestore:"updatedAt" json:"updatedAt"`
 }
 
 // EventRecord is stripe_events/{id}: the marker that an event was handled,

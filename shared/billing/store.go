@@ -32,11 +32,6 @@ type Tx interface {
 	// SubscriptionsOf and PurchasesOf return every document owned by uid.
 	SubscriptionsOf(ctx context.Context, uid string) ([]Subscription, error)
 	PurchasesOf(ctx context.Context, uid string) ([]Purchase, error)
-	// SubscriptionsOfCustomer, InvoicesOfCustomer and PurchasesOfCustomer
-	// return every document of a Stripe customer, claimed or not.
-	SubscriptionsOfCustomer(ctx context.Context, customer string) ([]Subscription, error)
-	InvoicesOfCustomer(ctx context.Context, customer string) ([]Invoice, error)
-	PurchasesOfCustomer(ctx context.Context, customer string) ([]Purchase, error)
 
 	PutSubscription(s *Subscription) error
 	PutInvoice(in *Invoice) error

@@ -205,18 +205,6 @@ func (t *tx) PurchasesOf(ctx context.Context, uid string) ([]billing.Purchase, e
 	return where[billing.Purchase](ctx, t, billing.PurchasesCollection, "uid", uid)
 }
 
-func (t *tx) SubscriptionsOfCustomer(ctx context.Context, customer string) ([]billing.Subscription, error) {
-	return where[billing.Subscription](ctx, t, billing.SubscriptionsCollection, "customer", customer)
-}
-
-func (t *tx) InvoicesOfCustomer(ctx context.Context, customer string) ([]billing.Invoice, error) {
-	return where[billing.Invoice](ctx, t, billing.InvoicesCollection, "customer", customer)
-}
-
-func (t *tx) PurchasesOfCustomer(ctx context.Context, customer string) ([]billing.Purchase, error) {
-	return where[billing.Purchase](ctx, t, billing.PurchasesCollection, "customer", customer)
-}
-
 func (t *tx) PutSubscription(s *billing.Subscription) error {
 	return t.put(billing.SubscriptionsCollection, s.ID, s)
 }

@@ -255,18 +255,6 @@ func (t *tx) PurchasesOf(_ context.Context, uid string) ([]billing.Purchase, err
 	return where[billing.Purchase](t, billing.PurchasesCollection, "uid", uid)
 }
 
-func (t *tx) SubscriptionsOfCustomer(_ context.Context, customer string) ([]billing.Subscription, error) {
-	return where[billing.Subscription](t, billing.SubscriptionsCollection, "customer", customer)
-}
-
-func (t *tx) InvoicesOfCustomer(_ context.Context, customer string) ([]billing.Invoice, error) {
-	return where[billing.Invoice](t, billing.InvoicesCollection, "customer", customer)
-}
-
-func (t *tx) PurchasesOfCustomer(_ context.Context, customer string) ([]billing.Purchase, error) {
-	return where[billing.Purchase](t, billing.PurchasesCollection, "customer", customer)
-}
-
 func (t *tx) PutSubscription(s *billing.Subscription) error {
 	return t.put(billing.SubscriptionsCollection, s.ID, s)
 }

@@ -56,7 +56,6 @@ func Run(t *testing.T, open func(t *testing.T) billing.Store) {
 		t.Run("SubscriptionsOf", func(t *testing.T) { testSubscriptionsOf(t, open(t)) })
 		t.Run("PurchasesOf", func(t *testing.T) { testPurchasesOf(t, open(t)) })
 		t.Run("FollowsOwnerChange", func(t *testing.T) { testOwnerChange(t, open(t)) })
-		t.Run("OfCustomer", func(t *testing.T) { testOfCustomer(t, open(t)) })
 	})
 	t.Run("Concurrency", func(t *testing.T) {
 		t.Run("SameEventAppliedOnce", func(t *testing.T) { testSameEventRace(t, open(t)) })
@@ -1109,60 +1108,3 @@ func testDistinctEventsRace(t *testing.T, s billing.Store) {
 	})
 }
 
-// testOfCustomer: the *OfCustomer queries return every document of one
-// Stripe customer, claimed or not, sorted by id, and nothing of others.
-func testOfCustomer(t *testing.T, s billing.Store) {
-	type doc struct{ id, customer, uid string }
-	docs := []doc{{"x_b", "cus_A", ""}, {"x_a", "cus_A", "u1"}, {"x_c", "cus_B", ""}, {"x_d", "cus_AA", ""}, {"x_e", "", ""}}
-	apply(t, s, "evt_1", func(tx billing.Tx) error {
-		var errs []error
-		for _, d := range docs {
-			sub := fullSubscription(d.id, d.uid)
-			sub.Customer = d.customer
-			in := fullInvoice()
-			in.ID, in.UID, in.Customer = d.id, d.uid, d.customer
-			p := fullPurchase(d.id, d.uid)
-			p.Customer = d.customer
-			errs = append(errs, tx.PutSubscription(&sub), tx.PutInvoice(&in), tx.PutPurchase(&p))
-		}
-		return errors.Join(errs...)
-	})
-	view(t, s, func(ctx context.Context, tx billing.Tx) error {
-		for _, cus := range []string{"cus_A", "cus_B", "cus_nobody"} {
-			var wantIDs []string
-			for _, id := range []string{"x_a", "x_b", "x_c", "x_d", "x_e"} {
-				for _, d := range docs {
-					if d.id == id && d.customer == cus {
-						wantIDs = append(wantIDs, id)
-					}
-				}
-			}
-			subs, err := tx.SubscriptionsOfCustomer(ctx, cus)
-			if err != nil {
-				return err
-			}
-			invs, err := tx.InvoicesOfCustomer(ctx, cus)
-			if err != nil {
-				return err
-			}
-			ps, err := tx.PurchasesOfCustomer(ctx, cus)
-			if err != nil {
-				return err
-			}
-			var gotSubs, gotInvs, gotPs []string
-			for _, v := range subs {
-				gotSubs = append(gotSubs, v.ID)
-			}
-			for _, v := range invs {
-				gotInvs = append(gotInvs, v.ID)
-			}
-			for _, v := range ps {
-				gotPs = append(gotPs, v.ID)
-			}
-			requireSame(t, "SubscriptionsOfCustomer("+cus+")", gotSubs, wantIDs)
-			requireSame(t, "InvoicesOfCustomer("+cus+")", gotInvs, wantIDs)
-			requireSame(t, "PurchasesOfCustomer("+cus+")", gotPs, wantIDs)
-		}
-		return nil
-	})
-}
