@@ -1107,4 +1107,3 @@ func testDistinctEventsRace(t *testing.T, s billing.Store) {
 		return nil
 	})
 }
-
