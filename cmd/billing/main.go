@@ -23,6 +23,7 @@ type command struct {
 // commands is every subcommand, in the order usage lists them.
 var commands = []command{
 	{name: "replay", summary: "sign captured Stripe events and POST them to a webhook", run: runReplay},
+	{name: "chaos", summary: "drive generated histories through the Stripe stand-in and check every document", run: runChaos},
 }
 
 func main() {
