@@ -25,7 +25,7 @@ import (
 type chaosConfig struct {
 	chaos.Config
 	url, secret, project, stripeAddr, apiVersion string
-	verbose                                     bool
+	verbose                                      bool
 }
 
 func parseChaos(args []string, stderr io.Writer) (chaosConfig, error) {
