@@ -17,6 +17,11 @@ type Store interface {
 	ApplyEvent(ctx context.Context, rec EventRecord, fn ApplyFunc) (stored EventRecord, duplicate bool, err error)
 	// View runs fn in a read-only transaction; fn's writes fail.
 	View(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
+	// Update runs fn in a read-write transaction that is not an event's:
+	// the frontend functions and the catalog tools use it. fn's writes
+	// commit together or not at all; fn may run more than once when
+	// transactions contend, so it must not have effects outside tx.
+	Update(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
 }
 
 // Tx is a store transaction. As in Firestore, every read comes before the
@@ -29,6 +34,7 @@ type Tx interface {
 	StripeCustomer(ctx context.Context, id string) (*StripeCustomer, error)
 	Customer(ctx context.Context, uid string) (*Customer, error)
 	Event(ctx context.Context, id string) (*EventRecord, error)
+	Course(ctx context.Context, id string) (*Course, error)
 	// SubscriptionsOf and PurchasesOf return every document owned by uid.
 	SubscriptionsOf(ctx context.Context, uid string) ([]Subscription, error)
 	PurchasesOf(ctx context.Context, uid string) ([]Purchase, error)
@@ -38,6 +44,7 @@ type Tx interface {
 	PutPurchase(p *Purchase) error
 	PutStripeCustomer(id string, c *StripeCustomer) error
 	PutCustomer(uid string, c *Customer) error
+	PutCourse(c *Course) error
 }
 
 // ErrReadAfterWrite is returned by a Tx read that follows a write.

@@ -105,6 +105,17 @@ func (s *Store) View(ctx context.Context, fn func(context.Context, billing.Tx) e
 	}, firestore.ReadOnly)
 }
 
+// Update implements billing.Store.
+func (s *Store) Update(ctx context.Context, fn func(context.Context, billing.Tx) error) error {
+	err := s.client.RunTransaction(ctx, func(ctx context.Context, ftx *firestore.Transaction) error {
+		return fn(ctx, &tx{c: s.client, t: ftx})
+	}, firestore.MaxAttempts(maxAttempts))
+	if err != nil {
+		return fmt.Errorf("firestore: update: %w", err)
+	}
+	return nil
+}
+
 type tx struct {
 	c        *firestore.Client
 	t        *firestore.Transaction
@@ -197,6 +208,10 @@ func (t *tx) Event(ctx context.Context, id string) (*billing.EventRecord, error)
 	return rec, err
 }
 
+func (t *tx) Course(ctx context.Context, id string) (*billing.Course, error) {
+	return getDoc[billing.Course](ctx, t, billing.CoursesCollection, id)
+}
+
 func (t *tx) SubscriptionsOf(ctx context.Context, uid string) ([]billing.Subscription, error) {
 	return where[billing.Subscription](ctx, t, billing.SubscriptionsCollection, "uid", uid)
 }
@@ -223,4 +238,8 @@ func (t *tx) PutStripeCustomer(id string, c *billing.StripeCustomer) error {
 
 func (t *tx) PutCustomer(uid string, c *billing.Customer) error {
 	return t.put(billing.CustomersCollection, uid, c)
+}
+
+func (t *tx) PutCourse(c *billing.Course) error {
+	return t.put(billing.CoursesCollection, c.ID, c)
 }

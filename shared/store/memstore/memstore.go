@@ -57,13 +57,36 @@ func (s *Store) ApplyEvent(ctx context.Context, rec billing.EventRecord, fn bill
 	if err := tx.put(billing.EventsCollection, rec.ID, rec); err != nil {
 		return billing.EventRecord{}, false, err
 	}
+	if err := s.commit(ctx, tx); err != nil {
+		return billing.EventRecord{}, false, err
+	}
+	return rec, false, nil
+}
+
+// Update implements billing.Store.
+func (s *Store) Update(ctx context.Context, fn func(context.Context, billing.Tx) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	tx := &tx{s: s}
+	if err := fn(ctx, tx); err != nil {
+		return err
+	}
+	return s.commit(ctx, tx)
+}
+
+// commit applies a transaction's writes, all of them or, when FailCommit
+// or the context says so, none. The caller holds s.mu.
+func (s *Store) commit(ctx context.Context, tx *tx) error {
 	if s.FailCommit != nil {
 		if err := s.FailCommit(); err != nil {
-			return billing.EventRecord{}, false, err
+			return err
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return billing.EventRecord{}, false, err
+		return err
 	}
 	for _, w := range tx.writes {
 		coll := s.docs[w.coll]
@@ -73,7 +96,7 @@ func (s *Store) ApplyEvent(ctx context.Context, rec billing.EventRecord, fn bill
 		}
 		coll[w.id] = w.data
 	}
-	return rec, false, nil
+	return nil
 }
 
 // View implements billing.Store.
@@ -247,6 +270,10 @@ func (t *tx) Event(_ context.Context, id string) (*billing.EventRecord, error) {
 	return getDoc[billing.EventRecord](t, billing.EventsCollection, id)
 }
 
+func (t *tx) Course(_ context.Context, id string) (*billing.Course, error) {
+	return getDoc[billing.Course](t, billing.CoursesCollection, id)
+}
+
 func (t *tx) SubscriptionsOf(_ context.Context, uid string) ([]billing.Subscription, error) {
 	return where[billing.Subscription](t, billing.SubscriptionsCollection, "uid", uid)
 }
@@ -273,4 +300,8 @@ func (t *tx) PutStripeCustomer(id string, c *billing.StripeCustomer) error {
 
 func (t *tx) PutCustomer(uid string, c *billing.Customer) error {
 	return t.put(billing.CustomersCollection, uid, c)
+}
+
+func (t *tx) PutCourse(c *billing.Course) error {
+	return t.put(billing.CoursesCollection, c.ID, c)
 }

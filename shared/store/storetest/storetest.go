@@ -52,6 +52,12 @@ func Run(t *testing.T, open func(t *testing.T) billing.Store) {
 		t.Run("ReturnsFnError", func(t *testing.T) { testViewError(t, open(t)) })
 		t.Run("CancelledContextFails", func(t *testing.T) { testViewCancelled(t, open(t)) })
 	})
+	t.Run("Update", func(t *testing.T) {
+		t.Run("CourseRoundTrip", func(t *testing.T) { testCourseRoundTrip(t, open(t)) })
+		t.Run("FnErrorWritesNothing", func(t *testing.T) { testUpdateError(t, open(t)) })
+		t.Run("CommitsWithoutAnEvent", func(t *testing.T) { testUpdateNoMarker(t, open(t)) })
+		t.Run("ConcurrentUpdatesLoseNothing", func(t *testing.T) { testUpdateRace(t, open(t)) })
+	})
 	t.Run("OwnedBy", func(t *testing.T) {
 		t.Run("SubscriptionsOf", func(t *testing.T) { testSubscriptionsOf(t, open(t)) })
 		t.Run("PurchasesOf", func(t *testing.T) { testPurchasesOf(t, open(t)) })
@@ -247,6 +253,12 @@ func (d doc) read(ctx context.Context, tx billing.Tx) (any, error) {
 		return v, err
 	case billing.CustomersCollection:
 		v, err := tx.Customer(ctx, d.id)
+		if v == nil {
+			return nil, err
+		}
+		return v, err
+	case billing.CoursesCollection:
+		v, err := tx.Course(ctx, d.id)
 		if v == nil {
 			return nil, err
 		}
@@ -1106,4 +1118,67 @@ func testDistinctEventsRace(t *testing.T, s billing.Store) {
 		}
 		return nil
 	})
+}
+
+func fullCourse(id string) billing.Course {
+	return billing.Course{
+		ID: id, Title: "Go for billing engineers", StripeProductID: "prod_store", StripePriceID: "price_store",
+		Mode: billing.ModeSubscription, Interval: "month", Amount: 4900, Currency: "usd",
+		Active: true, PriceActive: true, ProductAsOf: t0, PriceAsOf: t0.Add(time.Second), UpdatedAt: t0,
+	}
+}
+
+func update(t *testing.T, s billing.Store, fn func(ctx context.Context, tx billing.Tx) error) {
+	t.Helper()
+	if err := s.Update(ctxFor(t), fn); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+}
+
+func testCourseRoundTrip(t *testing.T, s billing.Store) {
+	c := fullCourse("go-billing")
+	update(t, s, func(ctx context.Context, tx billing.Tx) error { return tx.PutCourse(&c) })
+	got := state(t, s, doc{billing.CoursesCollection, c.ID})
+	requireSame(t, "course", got["courses/go-billing"], &c)
+}
+
+func testUpdateError(t *testing.T, s billing.Store) {
+	boom := errors.New("boom")
+	err := s.Update(ctxFor(t), func(ctx context.Context, tx billing.Tx) error {
+		c := fullCourse("half")
+		if err := tx.PutCourse(&c); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update = %v, want the fn's error", err)
+	}
+	requireAbsent(t, s, doc{billing.CoursesCollection, "half"})
+}
+
+func testUpdateNoMarker(t *testing.T, s billing.Store) {
+	update(t, s, func(ctx context.Context, tx billing.Tx) error { return increment(ctx, tx) })
+	if n := counter(t, s); n != 1 {
+		t.Fatalf("counter = %d after one Update, want 1", n)
+	}
+	// Update is not an event: a later event still applies.
+	if rec := apply(t, s, "evt_after_update", func(tx billing.Tx) error { return nil }); rec.Outcome != billing.Applied {
+		t.Errorf("event after Update: outcome %q, want applied", rec.Outcome)
+	}
+}
+
+func testUpdateRace(t *testing.T, s billing.Store) {
+	ctx := ctxFor(t)
+	results := race(func(i int) result {
+		return result{err: s.Update(ctx, increment)}
+	})
+	for i, r := range results {
+		if r.err != nil {
+			t.Errorf("racer %d: %v", i, r.err)
+		}
+	}
+	if n := counter(t, s); n != Racers {
+		t.Errorf("counter = %d after %d concurrent Updates: updates were lost", n, Racers)
+	}
 }
