@@ -140,9 +140,13 @@ type Customer struct {
 	// Subscriptions and Purchases are the ids of everything the user
 	// owns, so that entitlements are derived from documents read by id,
 	// without a query inside the transaction.
-	Subscriptions []string  `firestore:"subscriptions" json:"subscriptions"`
-	Purchases     []string  `firestore:"purchases" json:"purchases"`
-	UpdatedAt     time.Time `firestore:"updatedAt" json:"updatedAt"`
+	Subscriptions []string `firestore:"subscriptions" json:"subscriptions"`
+	Purchases     []string `firestore:"purchases" json:"purchases"`
+	// CustomerCreateKey is reserved before checkout creates the user's
+	// Stripe customer and used as the call's idempotency key, so that
+	// concurrent first checkouts create one customer, not two.
+	CustomerCreateKey string    `firestore:"customerCreateKey,omitempty" json:"customerCreateKey,omitempty"`
+	UpdatedAt         time.Time `firestore:"updatedAt" json:"updatedAt"`
 }
 
 // EventRecord is stripe_events/{id}: the marker that an event was handled,

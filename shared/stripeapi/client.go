@@ -86,3 +86,12 @@ func (e apiError) Error() string {
 }
 
 func (e apiError) Unwrap() error { return e.err }
+
+// Describe wraps a Stripe API error so that its text names status, type,
+// code and request id with any key masked, for logs.
+func Describe(err error) error {
+	if err == nil {
+		return nil
+	}
+	return apiError{err}
+}

@@ -1,0 +1,81 @@
+package billing
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// ReserveCustomer is the first step of giving a user a Stripe customer. It
+// returns the customer the user already has, or else the key under which
+// to create one: the stored key if an earlier or concurrent call reserved
+// it, else newKey, which it stores. Everyone who creates the customer
+// under the same key gets the same customer back from Stripe.
+func ReserveCustomer(ctx context.Context, tx Tx, uid, newKey string, now time.Time) (existing, key string, err error) {
+	c, err := tx.Customer(ctx, uid)
+	if err != nil {
+		return "", "", err
+	}
+	if c != nil && c.StripeCustomerID != "" {
+		return c.StripeCustomerID, "", nil
+	}
+	if c != nil && c.CustomerCreateKey != "" {
+		return "", c.CustomerCreateKey, nil
+	}
+	next := Customer{}
+	if c != nil {
+		next = *c
+	}
+	next.CustomerCreateKey = newKey
+	next.UpdatedAt = now.UTC()
+	if err := tx.PutCustomer(uid, &next); err != nil {
+		return "", "", fmt.Errorf("reserving a customer for %s: %w", uid, err)
+	}
+	return "", newKey, nil
+}
+
+// AdoptCustomer links the Stripe customer created for uid: the mapping
+// stripe_customers/{cus} names uid and customers/{uid} names cus, and uid
+// claims whatever the customer's events stored while nobody owned it. If
+// the user meanwhile got another customer, that one stands and is
+// returned.
+func AdoptCustomer(ctx context.Context, tx Tx, uid, cus, email string, livemode bool, now time.Time) (string, error) {
+	mapped, err := tx.StripeCustomer(ctx, cus)
+	if err != nil {
+		return "", err
+	}
+	if mapped != nil && mapped.UID != "" && mapped.UID != uid {
+		return "", fmt.Errorf("stripe customer %s belongs to another user", cus)
+	}
+	cl, err := readClaim(ctx, tx, cus, mapped, uid)
+	if err != nil {
+		return "", err
+	}
+	acct, err := ReadAccount(ctx, tx, uid)
+	if err != nil {
+		return "", err
+	}
+	if acct.Customer != nil && acct.Customer.StripeCustomerID != "" && acct.Customer.StripeCustomerID != cus {
+		return acct.Customer.StripeCustomerID, nil
+	}
+	next := StripeCustomer{Livemode: livemode}
+	if mapped != nil {
+		next = *mapped
+	}
+	next.UID = uid
+	next.clearUnclaimed()
+	if next.Email == "" {
+		next.Email = email
+	}
+	next.UpdatedAt = now.UTC()
+	if err := tx.PutStripeCustomer(cus, &next); err != nil {
+		return "", err
+	}
+	if err := cl.write(tx, acct, now, ""); err != nil {
+		return "", err
+	}
+	if err := acct.Write(tx, cus, email, now); err != nil {
+		return "", err
+	}
+	return cus, nil
+}
