@@ -5,6 +5,7 @@
 package billing
 
 import (
+	_ "github.com/courseplatform/billing/functions/webhooks/catalog"
 	_ "github.com/courseplatform/billing/functions/webhooks/checkoutsessions"
 	_ "github.com/courseplatform/billing/functions/webhooks/invoices"
 	_ "github.com/courseplatform/billing/functions/webhooks/subscriptions"

@@ -3,6 +3,7 @@
 package webhooks
 
 import (
+	"github.com/courseplatform/billing/functions/webhooks/catalog"
 	"github.com/courseplatform/billing/functions/webhooks/checkoutsessions"
 	"github.com/courseplatform/billing/functions/webhooks/invoices"
 	"github.com/courseplatform/billing/functions/webhooks/subscriptions"
@@ -22,6 +23,7 @@ func All() []Function {
 		billing.CheckoutSessionEvents.Name: checkoutsessions.Routes,
 		billing.SubscriptionEvents.Name:    subscriptions.Routes,
 		billing.InvoiceEvents.Name:         invoices.Routes,
+		billing.CatalogEvents.Name:         catalog.Routes,
 	}
 	var out []Function
 	for _, g := range billing.Groups() {

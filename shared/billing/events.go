@@ -71,11 +71,25 @@ var (
 			"invoice.updated",
 		},
 	}
+	// CatalogEvents keep courses/{courseId} in step with the Stripe
+	// products and prices that sell them.
+	CatalogEvents = Group{
+		Name:       "catalog",
+		EntryPoint: "WebhookCatalog",
+		Types: []string{
+			"product.created",
+			"product.updated",
+			"product.deleted",
+			"price.created",
+			"price.updated",
+			"price.deleted",
+		},
+	}
 )
 
 // Groups returns every webhook group, in a stable order.
 func Groups() []Group {
-	return []Group{CheckoutSessionEvents, SubscriptionEvents, InvoiceEvents}
+	return []Group{CheckoutSessionEvents, SubscriptionEvents, InvoiceEvents, CatalogEvents}
 }
 
 // GroupOf returns the group that owns an event type.

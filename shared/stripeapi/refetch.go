@@ -114,3 +114,44 @@ func (r Refetch) Customer(ctx context.Context, ev *stripe.Event) (billing.Custom
 		return c.LastResponse, nil
 	}, DecodeCustomer, Payload{}.Customer)
 }
+
+// Product implements Source, with the default price expanded so that the
+// course can move to it. A deleted product (404, or a stub marked deleted,
+// which names no course) is taken from the payload.
+func (r Refetch) Product(ctx context.Context, ev *stripe.Event) (billing.ProductView, time.Time, error) {
+	p, asOf, err := refetch(ctx, r, ev, "product", func(id string, prm stripe.Params) (*stripe.APIResponse, error) {
+		params := &stripe.ProductParams{Params: prm}
+		params.AddExpand("default_price")
+		p, err := r.API.Products.Get(id, params)
+		if err != nil {
+			return nil, err
+		}
+		return p.LastResponse, nil
+	}, DecodeProduct, Payload{}.Product)
+	if err == nil && p.Deleted && p.CourseID == "" {
+		gone, at, perr := Payload{}.Product(ctx, ev)
+		gone.Deleted = true
+		return gone, at, perr
+	}
+	return p, asOf, err
+}
+
+// Price implements Source, with the product expanded so that a price
+// without course metadata is still placed by its product's.
+func (r Refetch) Price(ctx context.Context, ev *stripe.Event) (billing.PriceView, time.Time, error) {
+	p, asOf, err := refetch(ctx, r, ev, "price", func(id string, prm stripe.Params) (*stripe.APIResponse, error) {
+		params := &stripe.PriceParams{Params: prm}
+		params.AddExpand("product")
+		p, err := r.API.Prices.Get(id, params)
+		if err != nil {
+			return nil, err
+		}
+		return p.LastResponse, nil
+	}, DecodePrice, Payload{}.Price)
+	if err == nil && p.Deleted && p.CourseID == "" {
+		gone, at, perr := Payload{}.Price(ctx, ev)
+		gone.Deleted = true
+		return gone, at, perr
+	}
+	return p, asOf, err
+}

@@ -16,6 +16,8 @@ type Source interface {
 	Invoice(ctx context.Context, ev *stripe.Event) (billing.Invoice, time.Time, error)
 	CheckoutSession(ctx context.Context, ev *stripe.Event) (billing.CheckoutSession, time.Time, error)
 	Customer(ctx context.Context, ev *stripe.Event) (billing.CustomerView, time.Time, error)
+	Product(ctx context.Context, ev *stripe.Event) (billing.ProductView, time.Time, error)
+	Price(ctx context.Context, ev *stripe.Event) (billing.PriceView, time.Time, error)
 }
 
 // Payload is the Source that trusts the event's payload: the object as it
@@ -51,4 +53,22 @@ func (Payload) Customer(_ context.Context, ev *stripe.Event) (billing.CustomerVi
 		c.Deleted = true
 	}
 	return c, created(ev), err
+}
+
+// Product implements Source.
+func (Payload) Product(_ context.Context, ev *stripe.Event) (billing.ProductView, time.Time, error) {
+	p, err := DecodeProduct(ev.Data.Raw)
+	if err == nil && ev.Type == "product.deleted" {
+		p.Deleted = true
+	}
+	return p, created(ev), err
+}
+
+// Price implements Source.
+func (Payload) Price(_ context.Context, ev *stripe.Event) (billing.PriceView, time.Time, error) {
+	p, err := DecodePrice(ev.Data.Raw)
+	if err == nil && ev.Type == "price.deleted" {
+		p.Deleted = true
+	}
+	return p, created(ev), err
 }

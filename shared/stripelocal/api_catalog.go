@@ -141,8 +141,17 @@ func (s *Stripe) apiUpdateProduct(c *call) (any, error) {
 	if err := c.p.check(append([]string{"name", "description", "active", "metadata", "default_price"}, productIgnored...)...); err != nil {
 		return nil, err
 	}
-	if c.p.has("default_price") {
-		return nil, unsupported("default_price", "default_price")
+	defaultPrice, setDefault := c.p.str("default_price")
+	if setDefault && defaultPrice != "" {
+		pr := s.prices.get(defaultPrice)
+		switch {
+		case pr == nil:
+			return nil, missingRef("price", defaultPrice, "default_price")
+		case pr.product != p.id:
+			return nil, invalidRequest("default_price", fmt.Sprintf("The price %s does not belong to product %s.", pr.id, p.id))
+		case !pr.active:
+			return nil, invalidRequest("default_price", fmt.Sprintf("The price %s is archived and cannot be the default price.", pr.id))
+		}
 	}
 	md, err := c.p.applyMetadata(p.metadata, "metadata")
 	if err != nil {
@@ -164,6 +173,9 @@ func (s *Stripe) apiUpdateProduct(c *call) (any, error) {
 	}
 	if okActive {
 		p.active = active
+	}
+	if setDefault {
+		p.defaultPrice = defaultPrice
 	}
 	p.metadata = md
 	if len(diff(before, s.renderProduct(p))) > 0 {

@@ -51,7 +51,8 @@
 // or later gets the newer shapes (see BasilVersion).
 //
 // Served: customers (create, retrieve, update, delete, list by email),
-// products and prices (create, retrieve, update, list), Checkout sessions
+// products and prices (create, retrieve, update, list; a product's
+// default_price is set by update and expands), Checkout sessions
 // (create in payment or subscription mode, retrieve, list, line_items,
 // expire), subscriptions (retrieve, list, update cancel_at_period_end,
 // pause_collection, metadata, description; cancel; resume), invoices

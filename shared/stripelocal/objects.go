@@ -20,9 +20,12 @@ type customer struct {
 
 type product struct {
 	id, name, description string
-	created, updated      int64
-	active                bool
-	metadata              map[string]string
+	// defaultPrice is the price checkout and the dashboard offer first;
+	// empty when none is set.
+	defaultPrice     string
+	created, updated int64
+	active           bool
+	metadata         map[string]string
 }
 
 type price struct {

@@ -123,7 +123,7 @@ func deletedStub(id, kind string) obj {
 
 func (s *Stripe) renderProduct(p *product) obj {
 	return withV76Keys(obj{
-		"id": p.id, "object": "product", "active": p.active, "created": p.created, "default_price": nil,
+		"id": p.id, "object": "product", "active": p.active, "created": p.created, "default_price": nullStr(p.defaultPrice),
 		"description": nullStr(p.description), "features": []any{}, "images": []any{}, "livemode": s.opts.Livemode,
 		"metadata": meta(p.metadata), "name": p.name, "package_dimensions": nil, "shippable": nil,
 		"statement_descriptor": nil, "tax_code": nil, "type": "service", "unit_label": nil, "updated": p.updated, "url": nil,
