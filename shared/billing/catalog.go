@@ -3,6 +3,7 @@ package billing
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -51,6 +52,9 @@ func ApplyProduct(ctx context.Context, tx Tx, p ProductView, ch Change) (Outcome
 	if p.CourseID == "" {
 		return Applied, "not a course", nil
 	}
+	if !usableCourseID(p.CourseID) {
+		return Unprocessable, fmt.Sprintf("metadata.courseId %q cannot name a course document", p.CourseID), nil
+	}
 	cur, err := tx.Course(ctx, p.CourseID)
 	if err != nil {
 		return "", "", err
@@ -69,6 +73,9 @@ func ApplyProduct(ctx context.Context, tx Tx, p ProductView, ch Change) (Outcome
 func ApplyPrice(ctx context.Context, tx Tx, p PriceView, ch Change) (Outcome, string, error) {
 	if p.CourseID == "" {
 		return Applied, "not a course", nil
+	}
+	if !usableCourseID(p.CourseID) {
+		return Unprocessable, fmt.Sprintf("metadata.courseId %q cannot name a course document", p.CourseID), nil
 	}
 	cur, err := tx.Course(ctx, p.CourseID)
 	if err != nil {
@@ -177,6 +184,13 @@ func (c *Course) setPrice(p PriceView, asOf time.Time) {
 	}
 	c.PriceActive = p.Sells()
 	c.PriceAsOf = asOf.UTC()
+}
+
+// usableCourseID reports whether id can name a Firestore document: no
+// slash, not . or .., not reserved (__…__), at most 1500 bytes.
+func usableCourseID(id string) bool {
+	return id != "" && id != "." && id != ".." && len(id) <= 1500 && !strings.Contains(id, "/") &&
+		!(len(id) >= 4 && strings.HasPrefix(id, "__") && strings.HasSuffix(id, "__"))
 }
 
 func orNone(id string) string {

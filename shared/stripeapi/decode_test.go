@@ -29,6 +29,14 @@ var allDecoders = []struct {
 		cs, err := stripeapi.DecodeCheckoutSession(b)
 		return cs.Purchase.ID, reflect.ValueOf(cs).IsZero(), err
 	}},
+	{"DecodeProduct", func(b []byte) (string, bool, error) {
+		p, err := stripeapi.DecodeProduct(b)
+		return p.ID, reflect.ValueOf(p).IsZero(), err
+	}},
+	{"DecodePrice", func(b []byte) (string, bool, error) {
+		p, err := stripeapi.DecodePrice(b)
+		return p.ID, reflect.ValueOf(p).IsZero(), err
+	}},
 }
 
 // TestDecodeCapturedPayloads runs every captured file through every decoder:

@@ -9,7 +9,7 @@ import (
 	"github.com/courseplatform/billing/shared/stripeapi"
 )
 
-// FuzzDecode feeds any body to all three allDecoders. A webhook payload is
+// FuzzDecode feeds any body to every one of allDecoders. A webhook payload is
 // attacker-reachable once signed by a leaked or test secret, and any panic
 // would crash the instance: the allDecoders must answer every input with an
 // object or ErrUnprocessable.
