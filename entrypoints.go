@@ -5,6 +5,8 @@
 package billing
 
 import (
+	_ "github.com/courseplatform/billing/functions/checkout"
+	_ "github.com/courseplatform/billing/functions/portal"
 	_ "github.com/courseplatform/billing/functions/webhooks/catalog"
 	_ "github.com/courseplatform/billing/functions/webhooks/checkoutsessions"
 	_ "github.com/courseplatform/billing/functions/webhooks/invoices"

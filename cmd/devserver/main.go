@@ -26,12 +26,17 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/courseplatform/billing/functions/checkout"
+	"github.com/courseplatform/billing/functions/portal"
 	"github.com/courseplatform/billing/functions/webhooks"
+	"github.com/courseplatform/billing/shared/auth"
 	"github.com/courseplatform/billing/shared/billing"
+	"github.com/courseplatform/billing/shared/frontend"
 	"github.com/courseplatform/billing/shared/logging"
 	"github.com/courseplatform/billing/shared/secrets"
 	"github.com/courseplatform/billing/shared/store/firestore"
 	"github.com/courseplatform/billing/shared/store/memstore"
+	"github.com/courseplatform/billing/shared/stripeapi"
 	"github.com/courseplatform/billing/shared/webhook"
 )
 
@@ -116,6 +121,11 @@ func run(ctx context.Context, ln net.Listener, lookup func(string) (string, bool
 		return err
 	}
 	mux.Handle(CombinedRoute, combined)
+	frontends, err := mountFrontends(ctx, mux, lookup, vals.Get(webhook.APIKey), store, log)
+	if err != nil {
+		return err
+	}
+	names = append(names, frontends...)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
@@ -136,4 +146,43 @@ func run(ctx context.Context, ln net.Listener, lookup func(string) (string, bool
 		return err
 	}
 	return nil
+}
+
+// mountFrontends serves the functions the web app calls, when there is a
+// Stripe key to create sessions with. Callers are verified as deployed,
+// with the Firebase Admin SDK: locally against the Auth emulator
+// (FIREBASE_AUTH_EMULATOR_HOST).
+func mountFrontends(ctx context.Context, mux *http.ServeMux, lookup func(string) (string, bool), stripeKey string, store billing.Store, log *slog.Logger) ([]string, error) {
+	if stripeKey == "" {
+		log.Warn("STRIPE_SECRET_KEY is not set: Checkout and Portal are not served")
+		return nil, nil
+	}
+	settings, err := frontend.SettingsFromEnv(lookup)
+	if err != nil {
+		return nil, err
+	}
+	if host, _ := lookup(auth.EmulatorHostVar); host == "" {
+		log.Warn(auth.EmulatorHostVar + " is not set: ID tokens are checked against Google's keys, which needs network")
+	}
+	verifier, err := auth.NewFirebase(ctx, settings.Project, lookup)
+	if err != nil {
+		return nil, err
+	}
+	api, err := stripeapi.NewClient(stripeapi.ClientConfig{Key: stripeKey, BaseURL: settings.APIBase, MaxRetries: 3})
+	if err != nil {
+		return nil, err
+	}
+	deps := frontend.Deps{Settings: settings, Store: store, Stripe: api, Auth: verifier}
+	fns := []struct {
+		name string
+		new  func(frontend.Deps) http.Handler
+	}{{checkout.EntryPoint, checkout.New}, {portal.EntryPoint, portal.New}}
+	var names []string
+	for _, fn := range fns {
+		d := deps
+		d.Logger = log.With("route", fn.name)
+		mux.Handle("/"+fn.name, fn.new(d))
+		names = append(names, fn.name)
+	}
+	return names, nil
 }
