@@ -9,12 +9,11 @@
 //
 // To add a function: register it with the Functions Framework in its own
 // package under functions/, import that package from entrypoints.go, add
-// an entry to Functions below (a webhook gets one by adding its group to
-// billing.Groups), then run go generate ./shared/deploy. A frontend
-// function such as Checkout looks like
-//
-//	{Name: "checkout", EntryPoint: "Checkout", Kind: Frontend, Public: true,
-//		Secrets: []Secret{secretFor(webhook.APIKey)}}
+// it to Functions below (a webhook is added by adding its group to
+// billing.Groups), then run go generate ./shared/deploy and commit
+// terraform/functions.json. Terraform then gives it its own service
+// account, grants it exactly the secrets listed and, for a webhook, makes
+// its Stripe endpoint and signing secret.
 package deploy
 
 import (
@@ -24,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/courseplatform/billing/shared/billing"
+	"github.com/courseplatform/billing/shared/frontend"
 	"github.com/courseplatform/billing/shared/secrets"
 	"github.com/courseplatform/billing/shared/webhook"
 )
@@ -77,6 +77,15 @@ func secretFor(key string) Secret {
 	return Secret{Key: key, Env: key + secrets.SecretNameSuffix, PerFunction: perFunction[key]}
 }
 
+// frontends are the functions the web app calls. They are public because
+// each verifies the caller's Firebase ID token itself, and they read the
+// Stripe API key. The entry points are the names functions/checkout and
+// functions/portal register (a test checks them).
+var frontends = []Function{
+	{Name: "checkout", EntryPoint: "Checkout", Kind: Frontend, Public: true, Secrets: []Secret{secretFor(frontend.APIKey)}},
+	{Name: "portal", EntryPoint: "Portal", Kind: Frontend, Public: true, Secrets: []Secret{secretFor(frontend.APIKey)}},
+}
+
 // Functions returns every deployable function: one per webhook group, in
 // the order of billing.Groups, then the frontend functions.
 func Functions() []Function {
@@ -96,6 +105,10 @@ func Functions() []Function {
 			Secrets:    keys,
 			Events:     append([]string(nil), g.Types...),
 		})
+	}
+	for _, f := range frontends {
+		f.Secrets = append([]Secret(nil), f.Secrets...)
+		out = append(out, f)
 	}
 	return out
 }

@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/courseplatform/billing/functions/checkout"
+	"github.com/courseplatform/billing/functions/portal"
 	"github.com/courseplatform/billing/functions/webhooks"
+	"github.com/courseplatform/billing/shared/frontend"
 	"github.com/courseplatform/billing/shared/stripeapi"
 	"github.com/courseplatform/billing/shared/webhook"
 )
@@ -119,5 +122,29 @@ func TestManifestRejectsBadFunctions(t *testing.T) {
 		if err := c.f.check(); err == nil {
 			t.Errorf("%s: check accepted %+v", c.name, c.f)
 		}
+	}
+}
+
+// The frontend functions are deployed under the names their packages
+// register, public (they check Firebase ID tokens themselves), reading
+// only the API key.
+func TestFrontendFunctions(t *testing.T) {
+	byEntry := map[string]Function{}
+	for _, f := range Functions() {
+		byEntry[f.EntryPoint] = f
+	}
+	want := []Secret{{Key: frontend.APIKey, Env: "STRIPE_SECRET_KEY_SECRET_NAME", PerFunction: false}}
+	for _, entry := range []string{checkout.EntryPoint, portal.EntryPoint} {
+		f, ok := byEntry[entry]
+		if !ok {
+			t.Errorf("%s is not deployed", entry)
+			continue
+		}
+		if f.Kind != Frontend || !f.Public || len(f.Events) != 0 || !slices.Equal(f.Secrets, want) {
+			t.Errorf("%s deployed as %+v; want a public frontend function reading %+v", entry, f, want)
+		}
+	}
+	if webhook.APIKey != frontend.APIKey {
+		t.Errorf("webhooks read the API key as %s, frontends as %s: they must share one secret", webhook.APIKey, frontend.APIKey)
 	}
 }
