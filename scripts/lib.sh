@@ -90,3 +90,41 @@ start_stripe_mock() {
   export STRIPE_MOCK_URL="http://127.0.0.1:$port"
   echo "stripe-mock: $STRIPE_MOCK_URL"
 }
+
+# Firebase Auth emulator (firebase-tools from npm, installed into a cache
+# outside the repository), unless FIREBASE_AUTH_EMULATOR_HOST points at a
+# running one. The functions verify ID tokens against it with the Firebase
+# Admin SDK, as they verify real ones against Google in production.
+FIREBASE_TOOLS_VERSION=15.37.0
+start_auth_emulator() {
+  if [ -n "${FIREBASE_AUTH_EMULATOR_HOST:-}" ]; then
+    echo "Auth emulator: using the one at $FIREBASE_AUTH_EMULATOR_HOST"
+    return 0
+  fi
+  local dir="${BILLING_TOOLS_DIR:-$HOME/.cache/billing}/firebase-tools-$FIREBASE_TOOLS_VERSION"
+  if [ ! -x "$dir/node_modules/.bin/firebase" ]; then
+    if ! command -v npm >/dev/null 2>&1; then
+      echo "npm is missing: install Node.js 20+ (the Auth emulator is firebase-tools), or set FIREBASE_AUTH_EMULATOR_HOST" >&2
+      return 1
+    fi
+    echo "Auth emulator: installing firebase-tools $FIREBASE_TOOLS_VERSION into $dir"
+    mkdir -p "$dir"
+    npm install --prefix "$dir" --no-fund --no-audit --loglevel=error "firebase-tools@$FIREBASE_TOOLS_VERSION" >"$dir.install.log" 2>&1 ||
+      { echo "npm install firebase-tools failed; see $dir.install.log" >&2; return 1; }
+  fi
+  local port hub logport work
+  port=$(free_port 9099); hub=$(free_port 4400); logport=$(free_port 4500)
+  work=$(mktemp -d)
+  cat >"$work/firebase.json" <<JSON
+{"emulators": {"auth": {"host": "127.0.0.1", "port": $port}, "hub": {"host": "127.0.0.1", "port": $hub},
+ "logging": {"host": "127.0.0.1", "port": $logport}, "ui": {"enabled": false}}}
+JSON
+  local log="${TMPDIR:-/tmp}/auth-emulator-$port.log"
+  echo "Auth emulator: starting on 127.0.0.1:$port (log: $log)"
+  (cd "$work" && exec setsid "$dir/node_modules/.bin/firebase" emulators:start --only auth \
+    --project "${GOOGLE_CLOUD_PROJECT:-demo-billing}" >"$log" 2>&1) &
+  local pgid=$!
+  on_exit "stop_group $pgid; rm -rf '$work'"
+  wait_http "http://127.0.0.1:$port/" "$pgid" 90 "$log" || return 1
+  export FIREBASE_AUTH_EMULATOR_HOST="127.0.0.1:$port"
+}
