@@ -24,6 +24,7 @@ type command struct {
 var commands = []command{
 	{name: "replay", summary: "sign captured Stripe events and POST them to a webhook", run: runReplay},
 	{name: "chaos", summary: "drive generated histories through the Stripe stand-in and check every document", run: runChaos},
+	{name: "trigger", summary: "make the local Stripe stand-in emit an event by its real flow (offline stripe trigger)", run: runTrigger},
 	{name: "flow", summary: "sign in a test user, check out a course, pay on the stand-in, print the entitlements", run: runFlow},
 	{name: "course", summary: "create a course's Stripe product and price and its courses/{id} document; list courses", run: runCourse},
 }
