@@ -95,3 +95,13 @@ func Describe(err error) error {
 	}
 	return apiError{err}
 }
+
+// DescribeError wraps a Stripe API failure so that its message carries
+// status, type, code, request id and Stripe's message with keys masked,
+// and never the key itself; errors.Is and errors.As still see err.
+func DescribeError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return apiError{err}
+}
