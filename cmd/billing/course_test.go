@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -279,5 +280,46 @@ func courseFlow(t *testing.T, store billing.Store, project string, open func(con
 	}
 	if !strings.Contains(stdout.String(), "go-basics") || !strings.Contains(stdout.String(), "false") || !strings.Contains(stdout.String(), "1 courses") {
 		t.Errorf("list:\n%s", stdout.String())
+	}
+}
+
+// failingUpdates is a store whose writes fail, as when Firestore goes away
+// between the Stripe calls and the course's document.
+type failingUpdates struct{ memCourses }
+
+func (failingUpdates) Update(context.Context, func(context.Context, billing.Tx) error) error {
+	return errors.New("firestore unavailable")
+}
+
+// A run that made the Stripe objects but not the document: the rerun finds
+// no document, and the idempotency keys give back the same product and
+// price instead of second ones.
+func TestCourseCreateRerunAfterFailedWrite(t *testing.T) {
+	s := stripelocal.New(stripelocal.Options{Seed: 5})
+	api := httptest.NewServer(s)
+	t.Cleanup(api.Close)
+	mem := memCourses{memstore.New()}
+	var st courseStore = failingUpdates{mem}
+	env := envOf(map[string]string{"STRIPE_SECRET_KEY": fakeKey, "STRIPE_API_BASE": api.URL, "GOOGLE_CLOUD_PROJECT": "demo"},
+		func(context.Context, string, string) (courseStore, error) { return st, nil })
+	args := []string{"create", "--title", "SQL for analysts", "--amount", "9900", "--currency", "eur"}
+	var stdout, stderr bytes.Buffer
+	if code := runCourseWith(env, args, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "firestore unavailable") {
+		t.Fatalf("failed write: exit %d, stderr %q", code, stderr.String())
+	}
+	st = mem
+	if code := runCourseWith(env, args, &stdout, &stderr); code != 0 {
+		t.Fatalf("rerun: exit %d: %s", code, stderr.String())
+	}
+	if len(s.Products()) != 1 || len(s.Prices()) != 1 {
+		t.Fatalf("%d products, %d prices, want 1 and 1", len(s.Products()), len(s.Prices()))
+	}
+	var c *billing.Course
+	_ = mem.View(context.Background(), func(ctx context.Context, tx billing.Tx) (err error) {
+		c, err = tx.Course(ctx, "sql-for-analysts")
+		return err
+	})
+	if c == nil || c.StripePriceID != s.Prices()[0].ID || c.Mode != billing.ModePayment || c.Interval != "" || !c.Sellable() {
+		t.Errorf("course %+v", c)
 	}
 }

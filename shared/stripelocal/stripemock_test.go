@@ -52,6 +52,11 @@ var shapeSteps = []shapeStep{
 	{name: "subscription get", method: "GET", path: "/v1/subscriptions/{subscription}", sample: stripe.Subscription{}},
 	{name: "invoice get", method: "GET", path: "/v1/invoices/{invoice}", sample: stripe.Invoice{}},
 	{name: "billing portal session create", method: "POST", path: "/v1/billing_portal/sessions", form: "customer={customer}&return_url=https://example.com/account", sample: stripe.BillingPortalSession{}},
+	// What `billing course create` sends: a one-time price with course
+	// metadata, the product's default price, an old price archived.
+	{name: "course price create", method: "POST", path: "/v1/prices", form: "product={product}&currency=usd&unit_amount=4900&metadata[courseId]=go", sample: stripe.Price{}, save: "course_price"},
+	{name: "product default price", method: "POST", path: "/v1/products/{product}", form: "default_price={course_price}", sample: stripe.Product{}},
+	{name: "price archive", method: "POST", path: "/v1/prices/{price}", form: "active=false", sample: stripe.Price{}},
 }
 
 // reliedOn are the keys shared/stripeapi reads (and the checkout function
@@ -61,6 +66,9 @@ var reliedOn = map[string][]string{
 	"subscription get":              {"id", "object", "customer", "status", "items", "cancel_at_period_end", "cancel_at", "canceled_at", "current_period_start", "current_period_end", "trial_start", "trial_end", "ended_at", "latest_invoice", "metadata", "livemode"},
 	"invoice get":                   {"id", "object", "customer", "subscription", "status", "paid", "amount_due", "amount_paid", "amount_remaining", "total", "currency", "hosted_invoice_url", "attempt_count", "next_payment_attempt", "billing_reason", "period_start", "period_end", "livemode"},
 	"customer create":               {"id", "object", "email", "metadata"},
+	"course price create":           {"id", "object", "active", "currency", "unit_amount", "recurring", "product", "metadata", "created"},
+	"product default price":         {"id", "object", "name", "active", "default_price", "metadata", "updated", "livemode"},
+	"price archive":                 {"id", "object", "active"},
 	"billing portal session create": {"id", "object", "url", "customer", "return_url"},
 }
 
