@@ -410,3 +410,54 @@ func TestCheckoutShapeAgainstStripeMock(t *testing.T) {
 		}
 	}
 }
+
+func TestCustomerDeletedInStripeIsReplaced(t *testing.T) {
+	stores(t, func(t *testing.T, store billing.Store) {
+		e := newEnv(t, store)
+		e.course("go-101", 4900, "")
+		e.course("go-201", 5900, "")
+		a := e.checkout("tok-alice", `{"courseId":"go-101"}`)
+		if a.status != http.StatusOK {
+			t.Fatalf("checkout: %d %s", a.status, a.raw)
+		}
+		if _, err := e.stripe.CompleteCheckout(a.resp.ID, stripelocal.OutcomePaid); err != nil {
+			t.Fatal(err)
+		}
+		first := e.customer("alice").StripeCustomerID
+		if err := e.stripe.DeleteCustomer(first); err != nil {
+			t.Fatal(err)
+		}
+		e.deliver()
+
+		b := e.checkout("tok-alice", `{"courseId":"go-201"}`)
+		if b.status != http.StatusOK {
+			t.Fatalf("checkout after the customer was deleted: %d %s", b.status, b.raw)
+		}
+		c := e.customer("alice")
+		if c.StripeCustomerID == first || c.StripeCustomerID == "" {
+			t.Fatalf("customers/alice still names %q (deleted %s)", c.StripeCustomerID, first)
+		}
+		if cs := e.session(b.resp.ID); cs.Customer == nil || cs.Customer.ID != c.StripeCustomerID {
+			t.Errorf("the new session uses %+v, want the new customer %s", cs.Customer, c.StripeCustomerID)
+		}
+		if _, ok := c.Entitlements["go-101"]; !ok {
+			t.Errorf("the purchase made with the deleted customer no longer grants go-101: %+v", c.Entitlements)
+		}
+		// And the replacement is made once, not at every checkout.
+		if again := e.checkout("tok-alice", `{"courseId":"go-201","cancelUrl":"`+app+`/billing/x"}`); again.status != http.StatusOK {
+			t.Fatalf("third checkout: %d %s", again.status, again.raw)
+		}
+		if got := e.customer("alice").StripeCustomerID; got != c.StripeCustomerID {
+			t.Errorf("customer changed again: %s then %s", c.StripeCustomerID, got)
+		}
+		live := 0
+		for _, c := range e.stripe.Customers() {
+			if !c.Deleted {
+				live++
+			}
+		}
+		if live != 1 {
+			t.Errorf("%d live customers in the stand-in, want the one replacement", live)
+		}
+	})
+}

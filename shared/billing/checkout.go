@@ -10,23 +10,33 @@ import (
 // returns the customer the user already has, or else the key under which
 // to create one: the stored key if an earlier or concurrent call reserved
 // it, else newKey, which it stores. Everyone who creates the customer
-// under the same key gets the same customer back from Stripe.
+// under the same key gets the same customer back from Stripe. A customer
+// deleted in Stripe is replaced, under a key of its own so that Stripe
+// does not answer with the deleted one.
 func ReserveCustomer(ctx context.Context, tx Tx, uid, newKey string, now time.Time) (existing, key string, err error) {
 	c, err := tx.Customer(ctx, uid)
 	if err != nil {
 		return "", "", err
 	}
+	var replaces string
 	if c != nil && c.StripeCustomerID != "" {
-		return c.StripeCustomerID, "", nil
+		m, err := tx.StripeCustomer(ctx, c.StripeCustomerID)
+		if err != nil {
+			return "", "", err
+		}
+		if m == nil || !m.Deleted {
+			return c.StripeCustomerID, "", nil
+		}
+		replaces = c.StripeCustomerID
 	}
-	if c != nil && c.CustomerCreateKey != "" {
+	if c != nil && c.CustomerCreateKey != "" && c.CustomerCreateReplaces == replaces {
 		return "", c.CustomerCreateKey, nil
 	}
 	next := Customer{}
 	if c != nil {
 		next = *c
 	}
-	next.CustomerCreateKey = newKey
+	next.CustomerCreateKey, next.CustomerCreateReplaces = newKey, replaces
 	next.UpdatedAt = now.UTC()
 	if err := tx.PutCustomer(uid, &next); err != nil {
 		return "", "", fmt.Errorf("reserving a customer for %s: %w", uid, err)
@@ -55,8 +65,15 @@ func AdoptCustomer(ctx context.Context, tx Tx, uid, cus, email string, livemode 
 	if err != nil {
 		return "", err
 	}
-	if acct.Customer != nil && acct.Customer.StripeCustomerID != "" && acct.Customer.StripeCustomerID != cus {
-		return acct.Customer.StripeCustomerID, nil
+	if old := acct.Customer; old != nil && old.StripeCustomerID != "" && old.StripeCustomerID != cus {
+		if old.CustomerCreateReplaces != old.StripeCustomerID {
+			return old.StripeCustomerID, nil
+		}
+		// The new customer replaces one deleted in Stripe: Write fills in
+		// an empty id only.
+		cp := *old
+		cp.StripeCustomerID, cp.CustomerCreateReplaces = "", ""
+		acct.Customer = &cp
 	}
 	next := StripeCustomer{Livemode: livemode}
 	if mapped != nil {

@@ -145,8 +145,11 @@ type Customer struct {
 	// CustomerCreateKey is reserved before checkout creates the user's
 	// Stripe customer and used as the call's idempotency key, so that
 	// concurrent first checkouts create one customer, not two.
-	CustomerCreateKey string    `firestore:"customerCreateKey,omitempty" json:"customerCreateKey,omitempty"`
-	UpdatedAt         time.Time `firestore:"updatedAt" json:"updatedAt"`
+	CustomerCreateKey string `firestore:"customerCreateKey,omitempty" json:"customerCreateKey,omitempty"`
+	// CustomerCreateReplaces is the deleted Stripe customer that the
+	// reserved key's customer replaces, if any.
+	CustomerCreateReplaces string    `firestore:"customerCreateReplaces,omitempty" json:"customerCreateReplaces,omitempty"`
+	UpdatedAt              time.Time `firestore:"updatedAt" json:"updatedAt"`
 }
 
 // EventRecord is stripe_events/{id}: the marker that an event was handled,
