@@ -135,7 +135,48 @@ func (s *Service) Checkout(ctx context.Context, user auth.User, req Request) (an
 	if err != nil {
 		return nil, frontend.StripeFailed(stripeapi.Describe(err))
 	}
+	if err := s.retirePrevious(ctx, user.UID, course.ID, cs); err != nil {
+		return nil, err
+	}
 	return Response{ID: cs.ID, URL: cs.URL}, nil
+}
+
+// retirePrevious makes cs the user's one open checkout of the course: the
+// session it replaces is expired, so that two tabs cannot both be paid. If
+// that one was paid already (its webhook not yet applied), cs is expired
+// instead and the user is told the course is theirs. A completed one still
+// unpaid (a bank debit pending or failed) does not block a new attempt.
+func (s *Service) retirePrevious(ctx context.Context, uid, course string, cs *stripe.CheckoutSession) error {
+	var prev string
+	err := s.Store.Update(ctx, func(ctx context.Context, tx billing.Tx) error {
+		var err error
+		prev, err = billing.RecordCheckout(ctx, tx, uid, course, cs.ID, s.now())
+		return err
+	})
+	if err != nil {
+		return frontend.Unavailable(err)
+	}
+	if prev == "" {
+		return nil
+	}
+	old, err := s.Stripe.CheckoutSessions.Get(prev, &stripe.CheckoutSessionParams{Params: stripe.Params{Context: ctx}})
+	switch {
+	case stripeapi.IsNotFound(err):
+		return nil
+	case err != nil:
+		return frontend.StripeFailed(stripeapi.Describe(err))
+	case old.Status == stripe.CheckoutSessionStatusOpen:
+		if _, err := s.Stripe.CheckoutSessions.Expire(prev, &stripe.CheckoutSessionExpireParams{Params: stripe.Params{Context: ctx}}); err != nil {
+			return frontend.StripeFailed(stripeapi.Describe(err))
+		}
+	case old.Status == stripe.CheckoutSessionStatusComplete &&
+		(old.PaymentStatus == stripe.CheckoutSessionPaymentStatusPaid || old.PaymentStatus == stripe.CheckoutSessionPaymentStatusNoPaymentRequired):
+		if _, err := s.Stripe.CheckoutSessions.Expire(cs.ID, &stripe.CheckoutSessionExpireParams{Params: stripe.Params{Context: ctx}}); err != nil {
+			return frontend.StripeFailed(stripeapi.Describe(err))
+		}
+		return frontend.Conflict("already_owned", "this course was just paid for; access follows shortly")
+	}
+	return nil
 }
 
 // customerFor returns the user's Stripe customer, creating exactly one the

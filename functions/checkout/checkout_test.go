@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stripe/stripe-go/v76"
 
@@ -68,6 +69,9 @@ func newEnv(t *testing.T, store billing.Store) *env {
 			SuccessURL: successURL, CancelURL: cancelURL},
 		Store: store, Stripe: api, Auth: tokens, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 	}}
+	// A fixed clock: checkouts repeated in one test fall in one minute,
+	// the window in which a repeated request gets the same session.
+	svc.Now = func() time.Time { return time.Date(2026, 1, 1, 12, 0, 30, 0, time.UTC) }
 	return &env{t: t, stripe: s, store: store, local: local, handler: Handler(svc)}
 }
 
@@ -460,4 +464,59 @@ func TestCustomerDeletedInStripeIsReplaced(t *testing.T) {
 			t.Errorf("%d live customers in the stand-in, want the one replacement", live)
 		}
 	})
+}
+
+func TestOneOpenCheckoutPerCourse(t *testing.T) {
+	stores(t, func(t *testing.T, store billing.Store) {
+		e := newEnv(t, store)
+		e.course("go-101", 4900, "")
+		// Two tabs: the second checkout expires the first, so only one
+		// can be paid.
+		first := e.checkout("tok-alice", `{"courseId":"go-101","cancelUrl":"`+app+`/billing/tab1"}`)
+		second := e.checkout("tok-alice", `{"courseId":"go-101","cancelUrl":"`+app+`/billing/tab2"}`)
+		if first.status != 200 || second.status != 200 || first.resp.ID == second.resp.ID {
+			t.Fatalf("checkouts: %d %s / %d %s", first.status, first.raw, second.status, second.raw)
+		}
+		if st := e.session(first.resp.ID).Status; st != stripe.CheckoutSessionStatusExpired {
+			t.Errorf("the first tab's session is %q, want expired", st)
+		}
+		if _, err := e.stripe.CompleteCheckout(first.resp.ID, stripelocal.OutcomePaid); err == nil {
+			t.Error("the expired first session could still be paid")
+		}
+		// The second is paid; before its webhook arrives, a third
+		// checkout learns the course is paid for and makes nothing
+		// payable.
+		if _, err := e.stripe.CompleteCheckout(second.resp.ID, stripelocal.OutcomePaid); err != nil {
+			t.Fatal(err)
+		}
+		third := e.checkout("tok-alice", `{"courseId":"go-101","cancelUrl":"`+app+`/billing/tab3"}`)
+		if third.status != http.StatusConflict || third.code != "already_owned" {
+			t.Fatalf("checkout while the paid session's webhook is pending: %d %s, want 409", third.status, third.raw)
+		}
+		for _, cs := range e.stripe.CheckoutSessions() {
+			if cs.ID != second.resp.ID && cs.Status == stripe.CheckoutSessionStatusOpen {
+				t.Errorf("session %s is still open", cs.ID)
+			}
+		}
+		e.deliver()
+		if c := e.customer("alice"); c.Entitlements["go-101"].SourceID != second.resp.ID {
+			t.Errorf("entitlement %+v, want the one paid session %s", c.Entitlements, second.resp.ID)
+		}
+	})
+}
+
+func TestDoubleClickGetsTheSameSession(t *testing.T) {
+	e := newEnv(t, memstore.New())
+	e.course("go-101", 4900, "")
+	a := e.checkout("tok-alice", `{"courseId":"go-101"}`)
+	b := e.checkout("tok-alice", `{"courseId":"go-101"}`)
+	if a.status != 200 || b.status != 200 {
+		t.Fatalf("%d %s / %d %s", a.status, a.raw, b.status, b.raw)
+	}
+	if a.resp.ID != b.resp.ID {
+		t.Errorf("a repeated request within the minute made a second session: %s, %s", a.resp.ID, b.resp.ID)
+	}
+	if st := e.session(a.resp.ID).Status; st != stripe.CheckoutSessionStatusOpen {
+		t.Errorf("the session is %q after a double click, want open", st)
+	}
 }

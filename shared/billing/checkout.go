@@ -96,3 +96,31 @@ func AdoptCustomer(ctx context.Context, tx Tx, uid, cus, email string, livemode 
 	}
 	return cus, nil
 }
+
+// RecordCheckout notes session as the user's latest checkout of course and
+// returns the one it replaces ("" if none), which the caller expires.
+func RecordCheckout(ctx context.Context, tx Tx, uid, course, session string, now time.Time) (string, error) {
+	c, err := tx.Customer(ctx, uid)
+	if err != nil {
+		return "", err
+	}
+	next := Customer{}
+	if c != nil {
+		next = *c
+	}
+	prev := next.OpenCheckouts[course]
+	if prev == session {
+		return "", nil
+	}
+	open := make(map[string]string, len(next.OpenCheckouts)+1)
+	for k, v := range next.OpenCheckouts {
+		open[k] = v
+	}
+	open[course] = session
+	next.OpenCheckouts = open
+	next.UpdatedAt = now.UTC()
+	if err := tx.PutCustomer(uid, &next); err != nil {
+		return "", fmt.Errorf("recording checkout %s for %s: %w", session, uid, err)
+	}
+	return prev, nil
+}

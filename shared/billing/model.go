@@ -146,6 +146,9 @@ type Customer struct {
 	// Stripe customer and used as the call's idempotency key, so that
 	// concurrent first checkouts create one customer, not two.
 	CustomerCreateKey string `firestore:"customerCreateKey,omitempty" json:"customerCreateKey,omitempty"`
+	// OpenCheckouts is the latest Checkout Session made for each course,
+	// so that a newer one expires it and one course is not paid twice.
+	OpenCheckouts map[string]string `firestore:"openCheckouts,omitempty" json:"openCheckouts,omitempty"`
 	// CustomerCreateReplaces is the deleted Stripe customer that the
 	// reserved key's customer replaces, if any.
 	CustomerCreateReplaces string    `firestore:"customerCreateReplaces,omitempty" json:"customerCreateReplaces,omitempty"`
