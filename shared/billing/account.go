@@ -126,13 +126,16 @@ func sameTime(a, b *time.Time) bool {
 
 // Owner picks the user a Stripe customer's object belongs to. The
 // stripe_customers mapping wins; otherwise the first non-empty candidate
-// (a stored document's uid, client_reference_id, metadata.uid).
+// (a stored document's uid, client_reference_id, metadata.uid) that can
+// name a document.
 func Owner(mapped *StripeCustomer, candidates ...string) string {
 	if mapped != nil && mapped.UID != "" {
 		return mapped.UID
 	}
 	for _, c := range candidates {
-		if c != "" {
+		// A uid that cannot name customers/{uid} (a stray
+		// client_reference_id) is no owner: the object stays unclaimed.
+		if c != "" && UsableID(c) {
 			return c
 		}
 	}

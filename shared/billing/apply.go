@@ -39,6 +39,9 @@ type CheckoutSession struct {
 // ApplySubscription stores a view of a subscription unless a newer one is
 // stored, keeps the customer mapping, and rewrites the owner's access.
 func ApplySubscription(ctx context.Context, tx Tx, s Subscription, ch Change) (Outcome, string, error) {
+	if bad := unusableIDs("subscription", s.ID, "customer", s.Customer); bad != "" {
+		return Unprocessable, bad, nil
+	}
 	cur, err := tx.Subscription(ctx, s.ID)
 	if err != nil {
 		return "", "", err
@@ -92,6 +95,9 @@ func ApplySubscription(ctx context.Context, tx Tx, s Subscription, ch Change) (O
 // Its owner comes from the customer mapping, the stored invoice, its
 // subscription's document, or the uid the view itself names.
 func ApplyInvoice(ctx context.Context, tx Tx, in Invoice, ch Change) (Outcome, string, error) {
+	if bad := unusableIDs("invoice", in.ID, "customer", in.Customer, "subscription", in.Subscription); bad != "" {
+		return Unprocessable, bad, nil
+	}
 	cur, err := tx.Invoice(ctx, in.ID)
 	if err != nil {
 		return "", "", err
@@ -152,6 +158,9 @@ func ApplyInvoice(ctx context.Context, tx Tx, in Invoice, ch Change) (Outcome, s
 // started it, stores one-time purchases, claims the session's subscription
 // for the user, and rewrites the user's access.
 func ApplyCheckoutSession(ctx context.Context, tx Tx, cs CheckoutSession, ch Change) (Outcome, string, error) {
+	if bad := unusableIDs("checkout session", cs.Purchase.ID, "customer", cs.Purchase.Customer, "subscription", cs.Subscription); bad != "" {
+		return Unprocessable, bad, nil
+	}
 	customer := cs.Purchase.Customer
 	mapped, err := stripeCustomer(ctx, tx, customer)
 	if err != nil {
@@ -233,6 +242,9 @@ func ApplyCheckoutSession(ctx context.Context, tx Tx, cs CheckoutSession, ch Cha
 // email, its deletion, and its owner when the customer's metadata names one
 // and nobody owns it yet.
 func ApplyCustomer(ctx context.Context, tx Tx, c CustomerView, ch Change) (Outcome, string, error) {
+	if bad := unusableIDs("customer", c.ID); bad != "" {
+		return Unprocessable, bad, nil
+	}
 	mapped, err := tx.StripeCustomer(ctx, c.ID)
 	if err != nil {
 		return "", "", err

@@ -3,7 +3,6 @@ package billing
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -52,7 +51,7 @@ func ApplyProduct(ctx context.Context, tx Tx, p ProductView, ch Change) (Outcome
 	if p.CourseID == "" {
 		return Applied, "not a course", nil
 	}
-	if !usableCourseID(p.CourseID) {
+	if !UsableID(p.CourseID) {
 		return Unprocessable, fmt.Sprintf("metadata.courseId %q cannot name a course document", p.CourseID), nil
 	}
 	cur, err := tx.Course(ctx, p.CourseID)
@@ -74,7 +73,7 @@ func ApplyPrice(ctx context.Context, tx Tx, p PriceView, ch Change) (Outcome, st
 	if p.CourseID == "" {
 		return Applied, "not a course", nil
 	}
-	if !usableCourseID(p.CourseID) {
+	if !UsableID(p.CourseID) {
 		return Unprocessable, fmt.Sprintf("metadata.courseId %q cannot name a course document", p.CourseID), nil
 	}
 	cur, err := tx.Course(ctx, p.CourseID)
@@ -184,13 +183,6 @@ func (c *Course) setPrice(p PriceView, asOf time.Time) {
 	}
 	c.PriceActive = p.Sells()
 	c.PriceAsOf = asOf.UTC()
-}
-
-// usableCourseID reports whether id can name a Firestore document: no
-// slash, not . or .., not reserved (__…__), at most 1500 bytes.
-func usableCourseID(id string) bool {
-	return id != "" && id != "." && id != ".." && len(id) <= 1500 && !strings.Contains(id, "/") &&
-		!(len(id) >= 4 && strings.HasPrefix(id, "__") && strings.HasSuffix(id, "__"))
 }
 
 func orNone(id string) string {
