@@ -70,16 +70,20 @@ stop_group() {
 # stripe-mock (Stripe's API shape, no state), installed with go install
 # into a cache outside the repository, unless STRIPE_MOCK_URL is set.
 STRIPE_MOCK_VERSION=v0.203.0
-start_stripe_mock() {
-  if [ -n "${STRIPE_MOCK_URL:-}" ]; then
-    echo "stripe-mock: using the one at $STRIPE_MOCK_URL"
-    return 0
-  fi
+install_stripe_mock() {
   local bin="${BILLING_TOOLS:-$HOME/.cache/billing/bin}"
   if [ ! -x "$bin/stripe-mock" ] || ! go version -m "$bin/stripe-mock" 2>/dev/null | grep -q "$STRIPE_MOCK_VERSION"; then
     echo "stripe-mock: installing $STRIPE_MOCK_VERSION into $bin"
     GOBIN="$bin" go install "github.com/stripe/stripe-mock@$STRIPE_MOCK_VERSION" || return 1
   fi
+}
+start_stripe_mock() {
+  if [ -n "${STRIPE_MOCK_URL:-}" ]; then
+    echo "stripe-mock: using the one at $STRIPE_MOCK_URL"
+    return 0
+  fi
+  install_stripe_mock || return 1
+  local bin="${BILLING_TOOLS:-$HOME/.cache/billing/bin}"
   local port
   port=$(free_port 12111)
   local log="${TMPDIR:-/tmp}/stripe-mock-$port.log"
@@ -96,9 +100,8 @@ start_stripe_mock() {
 # running one. The functions verify ID tokens against it with the Firebase
 # Admin SDK, as they verify real ones against Google in production.
 FIREBASE_TOOLS_VERSION=15.37.0
-start_auth_emulator() {
+install_firebase_tools() {
   if [ -n "${FIREBASE_AUTH_EMULATOR_HOST:-}" ]; then
-    echo "Auth emulator: using the one at $FIREBASE_AUTH_EMULATOR_HOST"
     return 0
   fi
   local dir="${BILLING_TOOLS_DIR:-$HOME/.cache/billing}/firebase-tools-$FIREBASE_TOOLS_VERSION"
@@ -112,6 +115,14 @@ start_auth_emulator() {
     npm install --prefix "$dir" --no-fund --no-audit --loglevel=error "firebase-tools@$FIREBASE_TOOLS_VERSION" >"$dir.install.log" 2>&1 ||
       { echo "npm install firebase-tools failed; see $dir.install.log" >&2; return 1; }
   fi
+}
+start_auth_emulator() {
+  if [ -n "${FIREBASE_AUTH_EMULATOR_HOST:-}" ]; then
+    echo "Auth emulator: using the one at $FIREBASE_AUTH_EMULATOR_HOST"
+    return 0
+  fi
+  install_firebase_tools || return 1
+  local dir="${BILLING_TOOLS_DIR:-$HOME/.cache/billing}/firebase-tools-$FIREBASE_TOOLS_VERSION"
   local port hub logport work
   port=$(free_port 9099); hub=$(free_port 4400); logport=$(free_port 4500)
   work=$(mktemp -d)
@@ -127,4 +138,14 @@ JSON
   on_exit "stop_group $pgid; rm -rf '$work'"
   wait_http "http://127.0.0.1:$port/" "$pgid" 90 "$log" || return 1
   export FIREBASE_AUTH_EMULATOR_HOST="127.0.0.1:$port"
+}
+
+# install_tools installs what start_stripe_mock and start_auth_emulator
+# need, both at once (a cold machine spends most of a minute on each).
+install_tools() {
+  local sm=0 fb=0
+  if [ -z "${STRIPE_MOCK_URL:-}" ]; then install_stripe_mock & sm=$!; fi
+  install_firebase_tools & fb=$!
+  if [ "$sm" != 0 ]; then wait "$sm" || return 1; fi
+  wait "$fb" || return 1
 }

@@ -3,6 +3,7 @@ package chaos_test
 import (
 	"context"
 	"flag"
+	"fmt"
 	"testing"
 
 	"github.com/courseplatform/billing/shared/billing"
@@ -54,7 +55,7 @@ func run(t *testing.T, store billing.Store, seed int64, apiVersion string) {
 func TestReplayProperty(t *testing.T) {
 	firestoretest.Host(t)
 	for seed := int64(1); seed <= int64(*seeds); seed++ {
-		t.Run("seed="+string(rune('0'+seed%10)), func(t *testing.T) {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
 			store, _ := firestoretest.Open(t)
 			run(t, store, seed, "")
 		})
