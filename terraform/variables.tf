@@ -142,8 +142,8 @@ variable "stripe_api_base" {
 
 variable "webhook_timeout" {
   type        = string
-  description = "Bound on one event's work (WEBHOOK_TIMEOUT, a Go duration)."
-  default     = "20s"
+  description = "Bound on one event's work (WEBHOOK_TIMEOUT, a Go duration); a slower event answers 503 and Stripe retries it."
+  default     = "10s"
 
   validation {
     condition     = can(regex("^[0-9]+(ms|s|m)$", var.webhook_timeout))

@@ -274,6 +274,20 @@ func TestCheckoutRefusals(t *testing.T) {
 	}
 }
 
+// A course id no Firestore document can have is the caller's mistake: 400,
+// never the 503 that Firestore's refusal of the read would otherwise be.
+func TestCheckoutCourseIDsNoDocumentCanHave(t *testing.T) {
+	stores(t, func(t *testing.T, store billing.Store) {
+		e := newEnv(t, store)
+		for _, id := range []string{"__reserved__", "a/b", "..", "."} {
+			body, _ := json.Marshal(map[string]string{"courseId": id})
+			if a := e.checkout("tok-alice", string(body)); a.status != http.StatusBadRequest || a.code != "unknown_course" {
+				t.Errorf("courseId %q: %d %s, want 400 unknown_course", id, a.status, a.raw)
+			}
+		}
+	})
+}
+
 func TestConcurrentFirstCheckoutsMakeOneCustomer(t *testing.T) {
 	stores(t, func(t *testing.T, store billing.Store) {
 		e := newEnv(t, store)

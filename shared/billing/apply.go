@@ -10,6 +10,8 @@ import (
 // Change describes the event a view of a Stripe object came with.
 type Change struct {
 	EventID string
+	// EventType is the event's type; it orders views of the same instant.
+	EventType string
 	// AsOf is when the view was true: the event's creation time for a
 	// payload, the time of the read for an object fetched from Stripe.
 	AsOf     time.Time
@@ -18,8 +20,8 @@ type Change struct {
 	Now time.Time
 }
 
-func (c Change) version() Version {
-	return Version{AsOf: c.AsOf.UTC(), LastEventID: c.EventID, SyncedAt: c.Now.UTC()}
+func (c Change) version(stage int) Version {
+	return Version{AsOf: c.AsOf.UTC(), Stage: stage, LastEventID: c.EventID, SyncedAt: c.Now.UTC()}
 }
 
 // CheckoutSession is what the checkout-session events carry that matters
@@ -46,7 +48,8 @@ func ApplySubscription(ctx context.Context, tx Tx, s Subscription, ch Change) (O
 	if err != nil {
 		return "", "", err
 	}
-	if cur != nil && cur.NewerThan(ch.AsOf) {
+	stage := SubscriptionStage(s.Status, ch.EventType)
+	if cur != nil && cur.NewerThan(ch.AsOf, stage) {
 		return Stale, "a newer view is stored", nil
 	}
 	mapped, err := stripeCustomer(ctx, tx, s.Customer)
@@ -59,7 +62,7 @@ func ApplySubscription(ctx context.Context, tx Tx, s Subscription, ch Change) (O
 	}
 	s.UID = Owner(mapped, prevUID, s.UID)
 	s.Livemode = ch.Livemode
-	s.Version = ch.version()
+	s.Version = ch.version(stage)
 	accounts, err := readAccounts(ctx, tx, s.UID, prevUID)
 	if err != nil {
 		return "", "", err
@@ -102,7 +105,8 @@ func ApplyInvoice(ctx context.Context, tx Tx, in Invoice, ch Change) (Outcome, s
 	if err != nil {
 		return "", "", err
 	}
-	if cur != nil && cur.NewerThan(ch.AsOf) {
+	stage := InvoiceStage(in.Status)
+	if cur != nil && cur.NewerThan(ch.AsOf, stage) {
 		return Stale, "a newer view is stored", nil
 	}
 	mapped, err := stripeCustomer(ctx, tx, in.Customer)
@@ -125,7 +129,7 @@ func ApplyInvoice(ctx context.Context, tx Tx, in Invoice, ch Change) (Outcome, s
 	}
 	in.UID = Owner(mapped, prevUID, subUID, in.UID)
 	in.Livemode = ch.Livemode
-	in.Version = ch.version()
+	in.Version = ch.version(stage)
 	cl, err := readClaim(ctx, tx, in.Customer, mapped, in.UID)
 	if err != nil {
 		return "", "", err
@@ -171,7 +175,7 @@ func ApplyCheckoutSession(ctx context.Context, tx Tx, cs CheckoutSession, ch Cha
 		if cur, err = tx.Purchase(ctx, cs.Purchase.ID); err != nil {
 			return "", "", err
 		}
-		if cur != nil && cur.NewerThan(ch.AsOf) {
+		if cur != nil && cur.NewerThan(ch.AsOf, PurchaseStage(cs.Purchase)) {
 			return Stale, "a newer view is stored", nil
 		}
 	}
@@ -208,7 +212,7 @@ func ApplyCheckoutSession(ctx context.Context, tx Tx, cs CheckoutSession, ch Cha
 		p := cs.Purchase
 		p.UID = uid
 		p.Livemode = ch.Livemode
-		p.Version = ch.version()
+		p.Version = ch.version(PurchaseStage(p))
 		if err := tx.PutPurchase(&p); err != nil {
 			return "", "", err
 		}

@@ -399,13 +399,25 @@ func TestApplyInvoiceVersionGuard(t *testing.T) {
 		}
 		onlyMarkerAdded(t, before, st.Dump(), "evt_old")
 	})
-	t.Run("same instant as stored: applied", func(t *testing.T) {
+	t.Run("same instant and stage as stored: applied", func(t *testing.T) {
 		st := memstore.New()
-		applyInvoice(t, st, stored, change("evt_a", at(10)))
-		if rec := applyInvoice(t, st, older, change("evt_b", at(10))); rec.Outcome != billing.Applied {
+		applyInvoice(t, st, older, change("evt_a", at(10)))
+		again := older
+		again.AttemptCount = 2
+		if rec := applyInvoice(t, st, again, change("evt_b", at(10))); rec.Outcome != billing.Applied {
 			t.Fatalf("outcome %q, want applied", rec.Outcome)
 		}
-		if in := must(t, st, invoiceDoc, "in_1"); in.Status != "open" || in.LastEventID != "evt_b" {
+		if in := must(t, st, invoiceDoc, "in_1"); in.AttemptCount != 2 || in.LastEventID != "evt_b" {
+			t.Errorf("invoice %+v", in)
+		}
+	})
+	t.Run("same instant, earlier stage than stored: stale", func(t *testing.T) {
+		st := memstore.New()
+		applyInvoice(t, st, stored, change("evt_a", at(10)))
+		if rec := applyInvoice(t, st, older, change("evt_b", at(10))); rec.Outcome != billing.Stale {
+			t.Fatalf("outcome %q, want stale", rec.Outcome)
+		}
+		if in := must(t, st, invoiceDoc, "in_1"); in.Status != "paid" || in.LastEventID != "evt_a" {
 			t.Errorf("invoice %+v", in)
 		}
 	})

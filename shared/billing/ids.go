@@ -15,6 +15,14 @@ func UsableID(id string) bool {
 		!strings.Contains(id, "/") && !(len(id) >= 4 && strings.HasPrefix(id, "__") && strings.HasSuffix(id, "__"))
 }
 
+// UsableFieldName reports whether a map key from Stripe (metadata) can be
+// stored as a Firestore field name: not empty, valid UTF-8, at most 1500
+// bytes, not reserved (__…__).
+func UsableFieldName(k string) bool {
+	return k != "" && len(k) <= 1500 && utf8.ValidString(k) &&
+		!(len(k) >= 4 && strings.HasPrefix(k, "__") && strings.HasSuffix(k, "__"))
+}
+
 // unusableIDs names the first id that cannot name a document, as a marker
 // detail, or returns "". ids alternates a field name and its value; the
 // first value is the object's own id and must be set, the others may be

@@ -14,18 +14,71 @@ const (
 
 // Version says which view of a Stripe object a document holds, so that an
 // older view never overwrites a newer one. AsOf is when the view was true:
-// the event's creation time when the payload is the source.
+// the event's creation time when the payload is the source. Stage orders
+// views of the same instant: Stripe stamps events in whole seconds and
+// often sends several for one object within a second (a subscription's
+// created and updated, an invoice's finalized and paid), so the one
+// further along its lifecycle wins a tie whatever order they arrive in.
 type Version struct {
 	AsOf        time.Time `firestore:"asOf" json:"asOf"`
+	Stage       int       `firestore:"stage" json:"stage"`
 	LastEventID string    `firestore:"lastEventId" json:"lastEventId"`
 	SyncedAt    time.Time `firestore:"syncedAt" json:"syncedAt"`
 }
 
-// NewerThan reports whether a view taken at asOf may replace this one. Views
-// of the same instant are applied, so that a redelivered event still repairs
-// a document changed by hand.
-func (v Version) NewerThan(asOf time.Time) bool {
-	return v.AsOf.After(asOf)
+// NewerThan reports whether the stored view is newer than a view taken at
+// asOf at the given stage, which then must not replace it. Views of the
+// same instant and stage are applied, so that a redelivered event still
+// repairs a document changed by hand.
+func (v Version) NewerThan(asOf time.Time, stage int) bool {
+	if !v.AsOf.Equal(asOf) {
+		return v.AsOf.After(asOf)
+	}
+	return v.Stage > stage
+}
+
+// SubscriptionStage ranks a subscription view within its lifecycle:
+// incomplete, then live (trialing, active, past_due, unpaid, paused), then
+// ended; within each, the view a customer.subscription.created event
+// carries comes before any other event's.
+func SubscriptionStage(status, eventType string) int {
+	stage := 2
+	switch status {
+	case "incomplete":
+		stage = 0
+	case "canceled", "incomplete_expired":
+		stage = 4
+	}
+	if eventType != "customer.subscription.created" {
+		stage++
+	}
+	return stage
+}
+
+// InvoiceStage ranks an invoice view: draft, open, then settled (paid,
+// void, uncollectible).
+func InvoiceStage(status string) int {
+	switch status {
+	case "draft":
+		return 0
+	case "open":
+		return 1
+	default:
+		return 2
+	}
+}
+
+// PurchaseStage ranks a checkout session view: open, then complete or
+// expired, then complete and paid.
+func PurchaseStage(p Purchase) int {
+	switch {
+	case p.Paid():
+		return 2
+	case p.Status == "open":
+		return 0
+	default:
+		return 1
+	}
 }
 
 // Subscription is subscriptions/{id}: a Stripe subscription and who owns it.

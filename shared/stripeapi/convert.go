@@ -129,7 +129,7 @@ func Subscription(s *stripe.Subscription) billing.Subscription {
 		TrialStart:         unixTime(s.TrialStart),
 		TrialEnd:           unixTime(s.TrialEnd),
 		EndedAt:            unixTime(s.EndedAt),
-		Metadata:           s.Metadata,
+		Metadata:           storableMetadata(s.Metadata),
 		Livemode:           s.Livemode,
 	}
 	if s.LatestInvoice != nil {
@@ -140,7 +140,7 @@ func Subscription(s *stripe.Subscription) billing.Subscription {
 			if it == nil {
 				continue
 			}
-			item := billing.SubscriptionItem{Quantity: it.Quantity, CourseID: s.Metadata[CourseIDKey]}
+			item := billing.SubscriptionItem{Quantity: it.Quantity, CourseID: courseOf(s.Metadata)}
 			switch {
 			case it.Price != nil:
 				item.Price = it.Price.ID
@@ -155,15 +155,44 @@ func Subscription(s *stripe.Subscription) billing.Subscription {
 	return out
 }
 
+// courseOf returns the course a metadata map names, or "" when it names
+// none or a value no Firestore document or field can be named by (a
+// course id keys courses/{id} and the user's entitlements): such a value
+// is treated as absent rather than failing every delivery.
+func courseOf(meta map[string]string) string {
+	if c := meta[CourseIDKey]; billing.UsableID(c) {
+		return c
+	}
+	return ""
+}
+
+// storableMetadata is metadata without the keys Firestore cannot store as
+// field names (empty, reserved __…__, invalid UTF-8, too long); Stripe
+// accepts them, and one would otherwise fail every delivery of the object.
+func storableMetadata(meta map[string]string) map[string]string {
+	for k := range meta {
+		if !billing.UsableFieldName(k) {
+			out := make(map[string]string, len(meta))
+			for k, v := range meta {
+				if billing.UsableFieldName(k) {
+					out[k] = v
+				}
+			}
+			return out
+		}
+	}
+	return meta
+}
+
 // productOf returns a price's product id and the course it sells: the
 // price's own metadata first, then the product's, then the fallback.
 func productOf(p *stripe.Product, priceMeta map[string]string, fallback string) (string, string) {
-	course := priceMeta[CourseIDKey]
+	course := courseOf(priceMeta)
 	id := ""
 	if p != nil {
 		id = p.ID
 		if course == "" {
-			course = p.Metadata[CourseIDKey]
+			course = courseOf(p.Metadata)
 		}
 	}
 	if course == "" {
@@ -261,7 +290,7 @@ func Session(s *stripe.CheckoutSession) billing.CheckoutSession {
 			ID:             s.ID,
 			UID:            uid,
 			Customer:       customerID(s.Customer),
-			CourseID:       s.Metadata[CourseIDKey],
+			CourseID:       courseOf(s.Metadata),
 			Status:         string(s.Status),
 			PaymentStatus:  string(s.PaymentStatus),
 			AmountSubtotal: s.AmountSubtotal,

@@ -90,6 +90,115 @@ func TestSubscriptionUpdatedBeforeCreated(t *testing.T) {
 	}
 }
 
+// Stripe stamps events in whole seconds and often sends two for one object
+// within the same second. In payload mode the view further along its
+// lifecycle must win whichever arrives last: otherwise a late
+// subscription.created (incomplete) takes away the access its
+// subscription.updated (active) gave, or a late invoice.finalized (open)
+// makes a paid invoice look unpaid.
+func TestSameSecondEventsInEitherOrder(t *testing.T) {
+	const second = 1700000000
+	invoiceRoutes := invoices.Routes(stripeapi.Payload{}, func() time.Time { return now })
+	cases := []struct {
+		name           string
+		routes         map[string]webhook.Processor
+		earlier, later []byte
+		read           func(billing.Store) (status, lastEvent string)
+		want           string
+	}{
+		{
+			name:    "subscription created incomplete, updated active",
+			routes:  subscriptionRoutes(),
+			earlier: event(t, "evt_sub_created", "customer.subscription.created", second, object(t, "subscription.created.json", map[string]any{"status": "incomplete"})),
+			later:   event(t, "evt_sub_updated", "customer.subscription.updated", second, object(t, "subscription.created.json", map[string]any{"status": "active"})),
+			read: func(s billing.Store) (string, string) {
+				sub := storedSubscription(t, s, "sub_00000000000000")
+				return sub.Status, sub.LastEventID
+			},
+			want: "active",
+		},
+		{
+			name:    "subscription created active, deleted canceled",
+			routes:  subscriptionRoutes(),
+			earlier: event(t, "evt_sub_created", "customer.subscription.created", second, object(t, "subscription.created.json", map[string]any{"status": "active"})),
+			later:   event(t, "evt_sub_deleted", "customer.subscription.deleted", second, object(t, "subscription.created.json", map[string]any{"status": "canceled"})),
+			read: func(s billing.Store) (string, string) {
+				sub := storedSubscription(t, s, "sub_00000000000000")
+				return sub.Status, sub.LastEventID
+			},
+			want: "canceled",
+		},
+		{
+			name:    "invoice finalized open, paid",
+			routes:  invoiceRoutes,
+			earlier: event(t, "evt_in_finalized", "invoice.finalized", second, object(t, "invoice.payment_failed.json", map[string]any{"status": "open", "paid": false})),
+			later:   event(t, "evt_in_paid", "invoice.paid", second, object(t, "invoice.payment_failed.json", map[string]any{"status": "paid", "paid": true})),
+			read: func(s billing.Store) (string, string) {
+				var in *billing.Invoice
+				if err := s.View(context.Background(), func(ctx context.Context, tx billing.Tx) (err error) {
+					in, err = tx.Invoice(ctx, "in_1234")
+					return err
+				}); err != nil || in == nil {
+					t.Fatalf("invoice: %v %v", in, err)
+				}
+				return in.Status, in.LastEventID
+			},
+			want: "paid",
+		},
+	}
+	for _, tc := range cases {
+		for _, order := range []string{"in order", "reversed"} {
+			t.Run(tc.name+"/"+order, func(t *testing.T) {
+				store := memstore.New()
+				h := newHandler(t, store, tc.routes)
+				first, second := tc.earlier, tc.later
+				wantSecond := billing.Applied
+				if order == "reversed" {
+					first, second = second, first
+					wantSecond = billing.Stale
+				}
+				if code, out := deliver(t, h, first); code != 200 || out != billing.Applied {
+					t.Fatalf("first: %d %q, want 200 applied", code, out)
+				}
+				if code, out := deliver(t, h, second); code != 200 || out != wantSecond {
+					t.Errorf("second: %d %q, want 200 %q", code, out, wantSecond)
+				}
+				if status, last := tc.read(store); status != tc.want {
+					t.Errorf("stored %q (from %s), want %q", status, last, tc.want)
+				}
+			})
+		}
+	}
+}
+
+// Stripe lets a dashboard user put any key in metadata, Firestore reserves
+// some (__…__). A subscription with such a metadata key, or a courseId no
+// document can have, is stored without them (the course then falls back to
+// the product) instead of failing every delivery with a 5xx.
+func TestMetadataFirestoreCannotStore(t *testing.T) {
+	store, _ := firestoretest.Open(t)
+	h := newHandler(t, store, subscriptionRoutes())
+	meta := map[string]any{"uid": "user_meta", "courseId": "__course__", "__reserved__": "x", "plan": "kept"}
+	body := event(t, "evt_reserved_meta", "customer.subscription.created", 1700000000, object(t, "subscription.created.json", map[string]any{"metadata": meta}))
+	if code, out := deliver(t, h, body); code != 200 || out != billing.Applied {
+		t.Fatalf("got %d %q, want 200 applied", code, out)
+	}
+	sub := storedSubscription(t, store, "sub_00000000000000")
+	if _, ok := sub.Metadata["__reserved__"]; ok || sub.Metadata["plan"] != "kept" {
+		t.Errorf("stored metadata %v, want the reserved key dropped and the others kept", sub.Metadata)
+	}
+	var acct *billing.Account
+	if err := store.View(context.Background(), func(ctx context.Context, tx billing.Tx) (err error) {
+		acct, err = billing.ReadAccount(ctx, tx, "user_meta")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := acct.Customer.Entitlements["prod_00000000000000"]; !ok {
+		t.Errorf("entitlements %v, want one keyed by the product", acct.Customer.Entitlements)
+	}
+}
+
 // Two instances receive the same event at the same moment: one effect,
 // both (all) answered 2xx.
 func TestSameEventConcurrentlyToTwoHandlers(t *testing.T) {

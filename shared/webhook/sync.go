@@ -31,10 +31,11 @@ func Sync[T any](
 			return nil, err
 		}
 		ch := billing.Change{
-			EventID:  ev.ID,
-			AsOf:     asOf,
-			Livemode: ev.Livemode,
-			Now:      now().UTC().Truncate(time.Microsecond),
+			EventID:   ev.ID,
+			EventType: string(ev.Type),
+			AsOf:      asOf,
+			Livemode:  ev.Livemode,
+			Now:       now().UTC().Truncate(time.Microsecond),
 		}
 		return func(ctx context.Context, tx billing.Tx) (billing.Outcome, string, error) {
 			return apply(ctx, tx, obj, ch)
