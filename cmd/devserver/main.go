@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -50,7 +51,13 @@ func main() {
 	if port == "" {
 		port = "8080"
 	}
-	ln, err := net.Listen("tcp", net.JoinHostPort("", port))
+	// Loopback only by default: with the Auth emulator it accepts unsigned
+	// ID tokens. DEV_HOST=0.0.0.0 serves other machines.
+	host := os.Getenv("DEV_HOST")
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, port))
 	if err == nil {
 		err = run(ctx, ln, os.LookupEnv, os.Stdout)
 	}
@@ -121,6 +128,9 @@ func run(ctx context.Context, ln net.Listener, lookup func(string) (string, bool
 		return err
 	}
 	mux.Handle(CombinedRoute, combined)
+	// Without the trailing slash too: ServeMux would answer 307, which
+	// Stripe does not follow.
+	mux.Handle(strings.TrimSuffix(CombinedRoute, "/"), combined)
 	frontends, err := mountFrontends(ctx, mux, lookup, vals.Get(webhook.APIKey), store, log)
 	if err != nil {
 		return err

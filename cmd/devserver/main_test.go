@@ -254,6 +254,23 @@ func TestWithoutEmulatorStateIsInMemory(t *testing.T) {
 	}
 }
 
+// Stripe does not follow redirects: the combined route without its
+// trailing slash is served, not redirected.
+func TestCombinedRouteWithoutTrailingSlash(t *testing.T) {
+	base := start(t, map[string]string{
+		"GOOGLE_CLOUD_PROJECT":  "demo-memory",
+		"STRIPE_WEBHOOK_SECRET": webhooktest.Secret,
+		"STRIPE_REFETCH":        "false",
+	})
+	ev, err := webhooktest.Captured("subscription.created.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, res := post(t, base+strings.TrimSuffix(CombinedRoute, "/"), ev.JSON()); code != 200 || res.Outcome != billing.Applied {
+		t.Errorf("got %d %q, want 200 applied", code, res.Outcome)
+	}
+}
+
 func TestRefusesToStartMisconfigured(t *testing.T) {
 	cases := []struct {
 		name string

@@ -224,7 +224,9 @@ func checkCourseID(id string) error {
 	switch {
 	case strings.TrimSpace(id) == "":
 		return frontend.BadRequest("bad_body", "courseId is required")
-	case len(id) > 128 || strings.ContainsRune(id, 0) || !billing.UsableID(id):
+	case len(id) > 128:
+		return frontend.BadRequest("unknown_course", "there is no course with an id that long")
+	case strings.ContainsRune(id, 0) || !billing.UsableID(id):
 		return frontend.BadRequest("unknown_course", "there is no course "+strconv.Quote(id))
 	}
 	return nil

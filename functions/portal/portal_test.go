@@ -73,6 +73,9 @@ func TestPortalOpensOnlyTheUsersOwnCustomer(t *testing.T) {
 	if status != 200 || url == "" {
 		t.Fatalf("alice: %d %s %q", status, code, url)
 	}
+	if status, code, url := post(h, "tok-alice", ``); status != 200 || url == "" {
+		t.Errorf("alice with no body (it is optional): %d %s %q", status, code, url)
+	}
 	if status, code, _ := post(h, "tok-bob", `{}`); status != 404 || code != "no_billing_account" {
 		t.Errorf("bob without a customer: %d %s, want 404 no_billing_account", status, code)
 	}

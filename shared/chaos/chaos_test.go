@@ -56,6 +56,9 @@ func TestReplayProperty(t *testing.T) {
 	firestoretest.Host(t)
 	for seed := int64(1); seed <= int64(*seeds); seed++ {
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			// Each seed has its own project on the emulator and its own
+			// stand-in; together they keep the emulator busy.
+			t.Parallel()
 			store, _ := firestoretest.Open(t)
 			run(t, store, seed, "")
 		})

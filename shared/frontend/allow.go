@@ -61,8 +61,21 @@ func parseRedirect(s string) (*url.URL, error) {
 		return nil, errors.New("not https (plain http only for localhost)")
 	case u.Host == "" || u.User != nil || u.Opaque != "":
 		return nil, errors.New("not an absolute URL with a host")
+	case hasDotSegment(u.Path):
+		// A browser resolves them, so /billing/../admin is not under
+		// /billing/ whatever its prefix says.
+		return nil, errors.New("a path with . or .. segments")
 	}
 	return u, nil
+}
+
+func hasDotSegment(p string) bool {
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 func isLoopback(host string) bool {

@@ -41,7 +41,9 @@ type Handler[Req any] struct {
 }
 
 func (h *Handler[Req]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	log := h.Logger.With(slog.String("function", h.Function), logging.Trace(r, h.Project))
+	// The logger already names the function (logging.New) or the dev
+	// server route.
+	log := h.Logger.With(logging.Trace(r, h.Project))
 	if origin := r.Header.Get("Origin"); origin != "" {
 		if !h.Origins.Allows(origin) {
 			h.fail(w, log, Forbidden("origin_not_allowed", "this origin may not call the billing API"))
@@ -113,7 +115,9 @@ func (h *Handler[Req]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // decodeStrict decodes one JSON object with only Req's fields.
 func decodeStrict(body []byte, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return errors.New("the body must be a JSON object")
+		// No body is an empty request: Portal needs nothing, and Checkout
+		// then says which field is missing.
+		return nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

@@ -217,8 +217,10 @@ func (h *Handler) verify(body []byte, header string) (*stripe.Event, error) {
 		return nil, err
 	}
 	// stripe-go rejects only timestamps in the past; one from the future
-	// is as much a replay risk.
-	if skew := ts.Sub(h.cfg.Now()); skew > h.cfg.Tolerance || -skew > h.cfg.Tolerance {
+	// is as much a replay risk. Compared in whole seconds, so that no
+	// timestamp, however extreme, overflows the comparison.
+	now, tol := h.cfg.Now().Unix(), int64(h.cfg.Tolerance/time.Second)
+	if ts < now-tol || ts > now+tol {
 		return nil, requestError("signature timestamp outside tolerance", nil)
 	}
 	verified := false
@@ -239,22 +241,43 @@ func (h *Handler) verify(body []byte, header string) (*stripe.Event, error) {
 	if ev.ID == "" || ev.Type == "" || ev.Data == nil || len(ev.Data.Raw) == 0 {
 		return nil, requestError("event lacks id, type or data", nil)
 	}
+	// Stripe's ids are short and plain; one that cannot name its marker
+	// document could never be recorded, so it is refused up front rather
+	// than failing in Firestore on every delivery.
+	if !billing.UsableID(ev.ID) {
+		return nil, requestError("event id cannot be recorded", nil)
+	}
 	return &ev, nil
 }
 
-// signedAt reads the t= element of a Stripe-Signature header.
-func signedAt(header string) (time.Time, error) {
+// signedAt reads the t= element of a Stripe-Signature header, split
+// exactly as stripe-go's webhook package splits it, since that package
+// checks the signature over the timestamp it reads. A header with more
+// than one t= is refused: stripe-go would sign-check the last one, and an
+// old signature could then ride behind a fresh first timestamp.
+func signedAt(header string) (int64, error) {
+	var (
+		sec   int64
+		found bool
+	)
 	for _, part := range strings.Split(header, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if ok && k == "t" {
-			sec, err := strconv.ParseInt(v, 10, 64)
-			if err != nil {
-				return time.Time{}, requestError("malformed signature timestamp", nil)
-			}
-			return time.Unix(sec, 0), nil
+		k, v, ok := strings.Cut(part, "=")
+		if !ok || k != "t" {
+			continue
 		}
+		if found {
+			return 0, requestError("more than one signature timestamp", nil)
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, requestError("malformed signature timestamp", nil)
+		}
+		sec, found = n, true
 	}
-	return time.Time{}, requestError("signature without timestamp", nil)
+	if !found {
+		return 0, requestError("signature without timestamp", nil)
+	}
+	return sec, nil
 }
 
 func (h *Handler) seen(ctx context.Context, id string) (bool, error) {

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -113,6 +115,13 @@ func TestContract(t *testing.T) {
 		{"timestamp 10 minutes old is 400", post(sub, webhooktest.Secret, now.Add(-10*time.Minute)), 400, "", false},
 		{"timestamp 10 minutes in the future is 400", post(sub, webhooktest.Secret, now.Add(10*time.Minute)), 400, "", false},
 		{"timestamp 4 minutes old is accepted", post(sub, webhooktest.Secret, now.Add(-4*time.Minute)), 200, billing.Applied, true},
+		{"old signature behind a fresh timestamp is 400", withHeader("t=" + strconv.FormatInt(now.Unix(), 10) + "," + webhooktest.Header(sub, webhooktest.Secret, now.Add(-time.Hour))), 400, "", false},
+		{"fresh timestamp with a space stripe-go ignores is 400", withHeader(webhooktest.Header(sub, webhooktest.Secret, now.Add(-time.Hour)) + ", t=" + strconv.FormatInt(now.Unix(), 10)), 400, "", false},
+		{"largest timestamp is 400", post(sub, webhooktest.Secret, time.Unix(math.MaxInt64, 0)), 400, "", false},
+		{"smallest timestamp is 400", post(sub, webhooktest.Secret, time.Unix(math.MinInt64, 0)), 400, "", false},
+		{"timestamp of year 1 is 400", post(sub, webhooktest.Secret, time.Unix(-62135596800, 0)), 400, "", false},
+		{"event id no document can have is 400", post(webhooktest.Event{ID: "evt_a/b", Type: "customer.subscription.created", Data: captured(t, "subscription.created.json").Data}.JSON(), webhooktest.Secret, now), 400, "", false},
+		{"reserved event id is 400", post(webhooktest.Event{ID: "__evt__", Type: "customer.subscription.created", Data: captured(t, "subscription.created.json").Data}.JSON(), webhooktest.Secret, now), 400, "", false},
 		{"signed but not JSON is 400", post([]byte("{not json"), webhooktest.Secret, now), 400, "", false},
 		{"signed event without id is 400", post([]byte(`{"type":"customer.subscription.created","data":{"object":{}}}`), webhooktest.Secret, now), 400, "", false},
 		{"first of two secrets is accepted", post(sub, otherSecret, now), 200, billing.Applied, true},
