@@ -8,8 +8,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/stripe/stripe-go/v76"
 
+	"github.com/courseplatform/billing/functions/webhooks/checkoutsessions"
 	"github.com/courseplatform/billing/functions/webhooks/invoices"
 	"github.com/courseplatform/billing/functions/webhooks/subscriptions"
 	"github.com/courseplatform/billing/shared/billing"
@@ -196,6 +199,51 @@ func TestMetadataFirestoreCannotStore(t *testing.T) {
 	}
 	if _, ok := acct.Customer.Entitlements["prod_00000000000000"]; !ok {
 		t.Errorf("entitlements %v, want one keyed by the product", acct.Customer.Entitlements)
+	}
+}
+
+// The captured payloads were rendered at older API versions (plans
+// without prices, invoices with subscription null, customer shapes of
+// 2019); each is delivered as an event of such a version, one at a time
+// into a fresh store, and must be recorded with a 2xx: applied, or
+// unprocessable when its object is of the wrong kind.
+func TestPayloadsAtOlderAPIVersions(t *testing.T) {
+	clock := func() time.Time { return now }
+	routes := map[string]webhook.Processor{}
+	for _, rs := range []map[string]webhook.Processor{
+		subscriptions.Routes(stripeapi.Payload{}, clock),
+		invoices.Routes(stripeapi.Payload{}, clock),
+		checkoutsessions.Routes(stripeapi.Payload{}, clock),
+	} {
+		maps.Copy(routes, rs)
+	}
+	files, err := filepath.Glob(filepath.Join(webhooktest.CapturedDir(), "*.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	owned := 0
+	for _, f := range files {
+		ev, err := webhooktest.Captured(filepath.Base(f))
+		if err != nil || routes[ev.Type] == nil {
+			continue // a bare object, a full event, or a type no group owns
+		}
+		owned++
+		for _, version := range []string{"2019-12-03", "2020-08-27", "2022-11-15"} {
+			ev.APIVersion = version
+			t.Run(filepath.Base(f)+"@"+version, func(t *testing.T) {
+				store := memstore.New()
+				code, out := deliver(t, newHandler(t, store, routes), ev.JSON())
+				if code != 200 || (out != billing.Applied && out != billing.Unprocessable) {
+					t.Fatalf("got %d %q, want 200 applied or unprocessable", code, out)
+				}
+				if out == billing.Applied && docCount(store) < 2 {
+					t.Errorf("applied but only %d documents (the marker alone?)", docCount(store))
+				}
+			})
+		}
+	}
+	if owned < 8 {
+		t.Errorf("only %d captured payloads of owned types found", owned)
 	}
 }
 
