@@ -104,7 +104,7 @@ func docs(t *testing.T, c *gfs.Client) map[string]time.Time {
 	t.Helper()
 	out := map[string]time.Time{}
 	for _, coll := range []string{billing.SubscriptionsCollection, billing.InvoicesCollection, billing.PurchasesCollection,
-		billing.StripeCustomersCollection, billing.CustomersCollection, billing.EventsCollection} {
+		billing.StripeCustomersCollection, billing.CustomersCollection, billing.EventsCollection, billing.PaymentsCollection} {
 		it := c.Collection(coll).Documents(context.Background())
 		for {
 			snap, err := it.Next()

@@ -179,6 +179,13 @@ func ApplyCheckoutSession(ctx context.Context, tx Tx, cs CheckoutSession, ch Cha
 			return Stale, "a newer view is stored", nil
 		}
 	}
+	// A refund or dispute of this purchase's payment may have come first.
+	var pay *Payment
+	if cs.Mode == "payment" && UsableID(cs.Purchase.PaymentIntent) {
+		if pay, err = tx.Payment(ctx, cs.Purchase.PaymentIntent); err != nil {
+			return "", "", err
+		}
+	}
 	var sub *Subscription
 	if cs.Subscription != "" {
 		if sub, err = tx.Subscription(ctx, cs.Subscription); err != nil {
@@ -213,8 +220,21 @@ func ApplyCheckoutSession(ctx context.Context, tx Tx, cs CheckoutSession, ch Cha
 		p.UID = uid
 		p.Livemode = ch.Livemode
 		p.Version = ch.version(PurchaseStage(p))
+		if pay != nil {
+			p.Refunded, p.Disputed = pay.Refunded, pay.Disputed()
+		}
 		if err := tx.PutPurchase(&p); err != nil {
 			return "", "", err
+		}
+		if UsableID(p.PaymentIntent) && (pay == nil || pay.Purchase != p.ID) {
+			next := Payment{ID: p.PaymentIntent, Livemode: ch.Livemode}
+			if pay != nil {
+				next = *pay
+			}
+			next.Purchase, next.UpdatedAt = p.ID, ch.Now.UTC()
+			if err := tx.PutPayment(&next); err != nil {
+				return "", "", err
+			}
 		}
 		if acct != nil {
 			acct.SetPurchase(p)
@@ -240,6 +260,81 @@ func ApplyCheckoutSession(ctx context.Context, tx Tx, cs CheckoutSession, ch Cha
 		}
 	}
 	return Applied, detail, nil
+}
+
+// ApplyPayment records a refund or dispute of a payment and, once the
+// payment's purchase is known, takes the purchase's course away (a full
+// refund, a dispute that holds or took the money) or gives it back (a won
+// dispute). Payments that buy no course (a subscription's invoices) are
+// recorded and change nothing: Stripe's subscription state governs those.
+func ApplyPayment(ctx context.Context, tx Tx, v PaymentView, ch Change) (Outcome, string, error) {
+	if v.PaymentIntent == "" {
+		return Applied, "no payment intent: not a course purchase", nil
+	}
+	if bad := unusableIDs("payment intent", v.PaymentIntent); bad != "" {
+		return Unprocessable, bad, nil
+	}
+	cur, err := tx.Payment(ctx, v.PaymentIntent)
+	if err != nil {
+		return "", "", err
+	}
+	next := Payment{ID: v.PaymentIntent, Livemode: ch.Livemode}
+	if cur != nil {
+		next = *cur
+	}
+	changed := false
+	if v.Dispute == "" {
+		// Refunds only grow: the largest refunded amount seen is the truth.
+		if v.AmountRefunded > next.AmountRefunded || (v.Refunded && !next.Refunded) {
+			next.Amount = max(next.Amount, v.Amount)
+			next.AmountRefunded = max(next.AmountRefunded, v.AmountRefunded)
+			next.Refunded = next.Refunded || v.Refunded
+			changed = true
+		}
+	} else {
+		stage, curStage := disputeStage(v.DisputeStatus), disputeStage(next.DisputeStatus)
+		if next.DisputeStatus == "" || stage > curStage || (stage == curStage && !next.DisputeAsOf.After(ch.AsOf)) {
+			next.Dispute, next.DisputeStatus, next.DisputeAsOf = v.Dispute, v.DisputeStatus, ch.AsOf.UTC()
+			changed = true
+		}
+	}
+	if !changed {
+		return Stale, "a newer view of the payment is stored", nil
+	}
+	var (
+		p    *Purchase
+		acct *Account
+	)
+	if next.Purchase != "" {
+		if p, err = tx.Purchase(ctx, next.Purchase); err != nil {
+			return "", "", err
+		}
+		if p != nil && p.UID != "" {
+			if acct, err = ReadAccount(ctx, tx, p.UID); err != nil {
+				return "", "", err
+			}
+		}
+	}
+
+	next.UpdatedAt, next.LastEventID = ch.Now.UTC(), ch.EventID
+	if err := tx.PutPayment(&next); err != nil {
+		return "", "", err
+	}
+	if p == nil {
+		return Applied, "", nil
+	}
+	p.Refunded, p.Disputed = next.Refunded, next.Disputed()
+	p.SyncedAt = ch.Now.UTC()
+	if err := tx.PutPurchase(p); err != nil {
+		return "", "", err
+	}
+	if acct != nil {
+		acct.SetPurchase(*p)
+		if err := acct.Write(tx, p.Customer, "", ch.Now); err != nil {
+			return "", "", err
+		}
+	}
+	return Applied, "", nil
 }
 
 // ApplyCustomer keeps the customer mapping in step with the customer: its

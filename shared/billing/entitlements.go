@@ -51,7 +51,7 @@ func DeriveEntitlements(subs []Subscription, purchases []Purchase) map[string]En
 	sort.Slice(subs, func(i, j int) bool { return subs[i].ID < subs[j].ID })
 	sort.Slice(purchases, func(i, j int) bool { return purchases[i].ID < purchases[j].ID })
 	for _, p := range purchases {
-		if p.Paid() && p.CourseID != "" {
+		if p.Grants() && p.CourseID != "" {
 			if _, ok := out[p.CourseID]; !ok {
 				out[p.CourseID] = Entitlement{Source: "purchase", SourceID: p.ID, Status: "paid"}
 			}

@@ -36,6 +36,13 @@ var (
 			"checkout.session.async_payment_succeeded",
 			"checkout.session.async_payment_failed",
 			"checkout.session.expired",
+			// What happens to a purchase's money afterwards: a full
+			// refund or a dispute takes the course away, a won dispute
+			// gives it back.
+			"charge.refunded",
+			"charge.dispute.created",
+			"charge.dispute.updated",
+			"charge.dispute.closed",
 		},
 	}
 	SubscriptionEvents = Group{

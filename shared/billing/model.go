@@ -9,6 +9,7 @@ const (
 	SubscriptionsCollection   = "subscriptions"
 	InvoicesCollection        = "invoices"
 	PurchasesCollection       = "purchases"
+	PaymentsCollection        = "payments"
 	EventsCollection          = "stripe_events"
 )
 
@@ -146,7 +147,71 @@ type Purchase struct {
 	Currency       string `firestore:"currency" json:"currency"`
 	PaymentIntent  string `firestore:"paymentIntent" json:"paymentIntent"`
 	Livemode       bool   `firestore:"livemode" json:"livemode"`
+	// Refunded and Disputed come from payments/{paymentIntent}: the money
+	// went back to the buyer in full, or is held or lost in a dispute.
+	Refunded bool `firestore:"refunded" json:"refunded"`
+	Disputed bool `firestore:"disputed" json:"disputed"`
 	Version
+}
+
+// Grants reports whether the purchase gives access to its course: paid,
+// and the money neither refunded in full nor taken back by a dispute.
+func (p Purchase) Grants() bool {
+	return p.Paid() && !p.Refunded && !p.Disputed
+}
+
+// Payment is payments/{payment intent}: what happened to a purchase's
+// money after it was paid. Refunds only grow and a dispute only moves
+// forward, so each part keeps the furthest view seen, whatever order
+// Stripe's events arrive in, and the purchase follows it.
+type Payment struct {
+	ID string `firestore:"id" json:"id"`
+	// Purchase is the checkout session paid with this payment intent, once
+	// its event has been applied; until then the refund or dispute waits
+	// here for it.
+	Purchase       string    `firestore:"purchase" json:"purchase"`
+	Amount         int64     `firestore:"amount" json:"amount"`
+	AmountRefunded int64     `firestore:"amountRefunded" json:"amountRefunded"`
+	Refunded       bool      `firestore:"refunded" json:"refunded"`
+	Dispute        string    `firestore:"dispute" json:"dispute"`
+	DisputeStatus  string    `firestore:"disputeStatus" json:"disputeStatus"`
+	DisputeAsOf    time.Time `firestore:"disputeAsOf" json:"disputeAsOf"`
+	Livemode       bool      `firestore:"livemode" json:"livemode"`
+	UpdatedAt      time.Time `firestore:"updatedAt" json:"updatedAt"`
+	LastEventID    string    `firestore:"lastEventId" json:"lastEventId"`
+}
+
+// Disputed reports whether a dispute holds or has taken the payment's
+// money: an inquiry (warning_*) does not, a won dispute gives it back.
+func (p *Payment) Disputed() bool {
+	switch p.DisputeStatus {
+	case "needs_response", "under_review", "lost":
+		return true
+	}
+	return false
+}
+
+// disputeStage ranks dispute statuses: open, then closed.
+func disputeStage(status string) int {
+	switch status {
+	case "won", "lost", "warning_closed":
+		return 1
+	}
+	return 0
+}
+
+// PaymentView is what a charge or dispute event says about a payment:
+// the charge's refunds, or the dispute's status.
+type PaymentView struct {
+	PaymentIntent  string
+	Charge         string
+	Amount         int64
+	AmountRefunded int64
+	// Refunded is the charge's own verdict: refunded in full.
+	Refunded bool
+	// Dispute and DisputeStatus are set for dispute events.
+	Dispute       string
+	DisputeStatus string
 }
 
 // Paid reports whether the purchase grants its course.

@@ -31,6 +31,7 @@ type Tx interface {
 	Subscription(ctx context.Context, id string) (*Subscription, error)
 	Invoice(ctx context.Context, id string) (*Invoice, error)
 	Purchase(ctx context.Context, id string) (*Purchase, error)
+	Payment(ctx context.Context, id string) (*Payment, error)
 	StripeCustomer(ctx context.Context, id string) (*StripeCustomer, error)
 	Customer(ctx context.Context, uid string) (*Customer, error)
 	Event(ctx context.Context, id string) (*EventRecord, error)
@@ -42,6 +43,7 @@ type Tx interface {
 	PutSubscription(s *Subscription) error
 	PutInvoice(in *Invoice) error
 	PutPurchase(p *Purchase) error
+	PutPayment(p *Payment) error
 	PutStripeCustomer(id string, c *StripeCustomer) error
 	PutCustomer(uid string, c *Customer) error
 	PutCourse(c *Course) error

@@ -247,6 +247,77 @@ func TestPayloadsAtOlderAPIVersions(t *testing.T) {
 	}
 }
 
+// A course bought once is taken away when its money goes back: a full
+// refund, or a dispute that holds or took the money; a partial refund, an
+// inquiry or a won dispute leave it. The refund may arrive before the
+// purchase's own event, and the result must not depend on that.
+func TestRefundsAndDisputesFollowTheMoney(t *testing.T) {
+	clock := func() time.Time { return now }
+	session := func() []byte {
+		return event(t, "evt_cs_paid", "checkout.session.completed", 1700000000, object(t, "checkout.session.completed.json", map[string]any{
+			"mode": "payment", "payment_intent": "pm_1234", "subscription": nil, "client_reference_id": "buyer",
+			"metadata": map[string]any{"uid": "buyer", "courseId": "go-101"},
+		}))
+	}
+	refund := func(id string, refunded int64) []byte {
+		return event(t, id, "charge.refunded", 1700000100, object(t, "charge.refunded.json", map[string]any{
+			"amount": 1500, "amount_refunded": refunded, "refunded": refunded == 1500,
+		}))
+	}
+	dispute := func(id, typ, status string, created int64) []byte {
+		return event(t, id, typ, created, map[string]any{
+			"id": "dp_1", "object": "dispute", "amount": 1500, "charge": "ch_chargeid", "payment_intent": "pm_1234",
+			"status": status, "created": 1700000200,
+		})
+	}
+	cases := []struct {
+		name   string
+		events [][]byte
+		owns   bool
+	}{
+		{"paid", [][]byte{session()}, true},
+		{"partial refund keeps the course", [][]byte{session(), refund("evt_re_part", 500)}, true},
+		{"full refund takes it away", [][]byte{session(), refund("evt_re_part", 500), refund("evt_re_full", 1500)}, false},
+		{"full refund before the purchase's event", [][]byte{refund("evt_re_full", 1500), session()}, false},
+		{"late partial refund after the full one", [][]byte{session(), refund("evt_re_full", 1500), refund("evt_re_part", 500)}, false},
+		{"an inquiry keeps it", [][]byte{session(), dispute("evt_dp_w", "charge.dispute.created", "warning_needs_response", 1700000300)}, true},
+		{"an open dispute takes it away", [][]byte{session(), dispute("evt_dp_open", "charge.dispute.created", "needs_response", 1700000300)}, false},
+		{"a won dispute gives it back", [][]byte{session(), dispute("evt_dp_open", "charge.dispute.created", "needs_response", 1700000300), dispute("evt_dp_won", "charge.dispute.closed", "won", 1700000400)}, true},
+		{"a won dispute delivered before it opened", [][]byte{session(), dispute("evt_dp_won", "charge.dispute.closed", "won", 1700000400), dispute("evt_dp_open", "charge.dispute.created", "needs_response", 1700000300)}, true},
+		{"a lost dispute takes it for good", [][]byte{dispute("evt_dp_lost", "charge.dispute.closed", "lost", 1700000400), session(), dispute("evt_dp_rev", "charge.dispute.updated", "under_review", 1700000350)}, false},
+	}
+	stores := map[string]func() billing.Store{
+		"memstore":  func() billing.Store { return memstore.New() },
+		"firestore": func() billing.Store { s, _ := firestoretest.Open(t); return s },
+	}
+	for storeName, open := range stores {
+		for _, tc := range cases {
+			t.Run(storeName+"/"+tc.name, func(t *testing.T) {
+				store := open()
+				h := newHandler(t, store, checkoutsessions.Routes(stripeapi.Payload{}, clock))
+				for i, body := range tc.events {
+					if code, out := deliver(t, h, body); code != 200 || (out != billing.Applied && out != billing.Stale) {
+						t.Fatalf("event %d: %d %q, want 200 applied or stale", i, code, out)
+					}
+				}
+				var acct *billing.Account
+				if err := store.View(context.Background(), func(ctx context.Context, tx billing.Tx) (err error) {
+					acct, err = billing.ReadAccount(ctx, tx, "buyer")
+					return err
+				}); err != nil {
+					t.Fatal(err)
+				}
+				if acct.Customer == nil {
+					t.Fatal("customers/buyer was not written")
+				}
+				if _, owns := acct.Customer.Entitlements["go-101"]; owns != tc.owns {
+					t.Errorf("entitled to go-101 = %v, want %v (entitlements %v)", owns, tc.owns, acct.Customer.Entitlements)
+				}
+			})
+		}
+	}
+}
+
 // Two instances receive the same event at the same moment: one effect,
 // both (all) answered 2xx.
 func TestSameEventConcurrentlyToTwoHandlers(t *testing.T) {

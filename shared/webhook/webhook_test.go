@@ -75,7 +75,7 @@ func serve(h http.Handler, r *http.Request) (int, webhook.Response) {
 func docCount(s *memstore.Store) int {
 	n := 0
 	for _, c := range []string{billing.SubscriptionsCollection, billing.InvoicesCollection, billing.PurchasesCollection,
-		billing.StripeCustomersCollection, billing.CustomersCollection, billing.EventsCollection} {
+		billing.StripeCustomersCollection, billing.CustomersCollection, billing.EventsCollection, billing.PaymentsCollection} {
 		n += s.Len(c)
 	}
 	return n

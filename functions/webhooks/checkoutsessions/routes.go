@@ -1,6 +1,7 @@
 package checkoutsessions
 
 import (
+	"strings"
 	"time"
 
 	"github.com/courseplatform/billing/shared/billing"
@@ -10,5 +11,12 @@ import (
 
 // Routes maps every event type the group owns to its processor.
 func Routes(src stripeapi.Source, now func() time.Time) map[string]webhook.Processor {
-	return webhook.Routes(billing.CheckoutSessionEvents, webhook.Sync(src.CheckoutSession, billing.ApplyCheckoutSession, now))
+	routes := webhook.Routes(billing.CheckoutSessionEvents, webhook.Sync(src.CheckoutSession, billing.ApplyCheckoutSession, now))
+	payments := webhook.Sync(stripeapi.Payment, billing.ApplyPayment, now)
+	for t := range routes {
+		if strings.HasPrefix(t, "charge.") {
+			routes[t] = payments
+		}
+	}
+	return routes
 }

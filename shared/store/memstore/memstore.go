@@ -294,6 +294,14 @@ func (t *tx) PutPurchase(p *billing.Purchase) error {
 	return t.put(billing.PurchasesCollection, p.ID, p)
 }
 
+func (t *tx) Payment(_ context.Context, id string) (*billing.Payment, error) {
+	return getDoc[billing.Payment](t, billing.PaymentsCollection, id)
+}
+
+func (t *tx) PutPayment(p *billing.Payment) error {
+	return t.put(billing.PaymentsCollection, p.ID, p)
+}
+
 func (t *tx) PutStripeCustomer(id string, c *billing.StripeCustomer) error {
 	return t.put(billing.StripeCustomersCollection, id, c)
 }
