@@ -102,6 +102,10 @@ func TestSubscriptionUpdatedBeforeCreated(t *testing.T) {
 func TestSameSecondEventsInEitherOrder(t *testing.T) {
 	const second = 1700000000
 	invoiceRoutes := invoices.Routes(stripeapi.Payload{}, func() time.Time { return now })
+	subscriptionStatus := func(s billing.Store) (string, string) {
+		sub := storedSubscription(t, s, "sub_00000000000000")
+		return sub.Status, sub.LastEventID
+	}
 	cases := []struct {
 		name           string
 		routes         map[string]webhook.Processor
@@ -114,22 +118,16 @@ func TestSameSecondEventsInEitherOrder(t *testing.T) {
 			routes:  subscriptionRoutes(),
 			earlier: event(t, "evt_sub_created", "customer.subscription.created", second, object(t, "subscription.created.json", map[string]any{"status": "incomplete"})),
 			later:   event(t, "evt_sub_updated", "customer.subscription.updated", second, object(t, "subscription.created.json", map[string]any{"status": "active"})),
-			read: func(s billing.Store) (string, string) {
-				sub := storedSubscription(t, s, "sub_00000000000000")
-				return sub.Status, sub.LastEventID
-			},
-			want: "active",
+			read:    subscriptionStatus,
+			want:    "active",
 		},
 		{
 			name:    "subscription created active, deleted canceled",
 			routes:  subscriptionRoutes(),
 			earlier: event(t, "evt_sub_created", "customer.subscription.created", second, object(t, "subscription.created.json", map[string]any{"status": "active"})),
 			later:   event(t, "evt_sub_deleted", "customer.subscription.deleted", second, object(t, "subscription.created.json", map[string]any{"status": "canceled"})),
-			read: func(s billing.Store) (string, string) {
-				sub := storedSubscription(t, s, "sub_00000000000000")
-				return sub.Status, sub.LastEventID
-			},
-			want: "canceled",
+			read:    subscriptionStatus,
+			want:    "canceled",
 		},
 		{
 			name:    "invoice finalized open, paid",
