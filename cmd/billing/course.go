@@ -308,7 +308,7 @@ func createCourse(ctx context.Context, api *client.API, store billing.Store, spe
 	}
 	params := func() stripe.Params { return stripe.Params{Context: ctx} }
 	fail := func(action string, err error) (billing.Course, []string, error) {
-		return billing.Course{}, notes, fmt.Errorf("%s: %w", action, stripeapi.DescribeError(err))
+		return billing.Course{}, notes, fmt.Errorf("%s: %w", action, stripeapi.Describe(err))
 	}
 
 	// The product.

@@ -1,7 +1,5 @@
 package billing
 
-import "sort"
-
 // Group is one webhook function's share of Stripe's events. Each group is
 // deployed as its own function with its own Stripe endpoint and signing
 // secret, so the lists below are the single source for the code that
@@ -107,14 +105,4 @@ func GroupOf(eventType string) (Group, bool) {
 		}
 	}
 	return Group{}, false
-}
-
-// AllEventTypes returns every owned event type, sorted.
-func AllEventTypes() []string {
-	var all []string
-	for _, g := range Groups() {
-		all = append(all, g.Types...)
-	}
-	sort.Strings(all)
-	return all
 }

@@ -87,19 +87,10 @@ func (e apiError) Error() string {
 
 func (e apiError) Unwrap() error { return e.err }
 
-// Describe wraps a Stripe API error so that its text names status, type,
-// code and request id with any key masked, for logs.
+// Describe wraps a Stripe API failure so that its message carries status,
+// type, code, request id and Stripe's message with keys masked, and never
+// the key itself; errors.Is and errors.As still see err.
 func Describe(err error) error {
-	if err == nil {
-		return nil
-	}
-	return apiError{err}
-}
-
-// DescribeError wraps a Stripe API failure so that its message carries
-// status, type, code, request id and Stripe's message with keys masked,
-// and never the key itself; errors.Is and errors.As still see err.
-func DescribeError(err error) error {
 	if err == nil {
 		return nil
 	}
