@@ -443,10 +443,10 @@ func TestErrorsNeverContainSecretValues(t *testing.T) {
 	const (
 		okSecret   = "projects/p/secrets/ok/versions/latest"
 		badSecret  = "projects/p/secrets/bad/versions/latest"
-		okValue    = "sk_live_LEAK_FROM_SECRET_MANAGER"
+		okValue    = "sk_test_fake_LEAK_FROM_SECRET_MANAGER"
 		badValue   = "whsec_LEAK_FROM_CORRUPT_PAYLOAD"
-		envValue   = "sk_live_LEAK_FROM_ENV"
-		dotenvLeak = "sk_live_LEAK_FROM_DOTENV"
+		envValue   = "sk_test_fake_LEAK_FROM_ENV"
+		dotenvLeak = "sk_test_fake_LEAK_FROM_DOTENV"
 	)
 	leaks := []string{okValue, badValue, envValue, dotenvLeak, "LEAK"}
 

@@ -39,7 +39,7 @@ func TestValuesList(t *testing.T) {
 }
 
 func TestValuesRedaction(t *testing.T) {
-	const value = "sk_live_MUST_NOT_PRINT"
+	const value = "sk_test_fake_MUST_NOT_PRINT"
 	v := secrets.Values{"STRIPE_SECRET_KEY": value, "STRIPE_WEBHOOK_SECRET": "whsec_MUST_NOT_PRINT"}
 
 	logJSON := func() string {

@@ -250,10 +250,7 @@ func (s *Stripe) authorize(r *http.Request) error {
 		return unauthorized("You did not provide an API key. You need to provide your API key in the Authorization header, " +
 			"using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').")
 	}
-	mode := "test_"
-	if s.opts.Livemode {
-		mode = "live_"
-	}
+	mode := modeTag(s.opts.Livemode)
 	if !strings.HasPrefix(key, "sk_"+mode) && !strings.HasPrefix(key, "rk_"+mode) {
 		return unauthorized("Invalid API Key provided: " + redact(key))
 	}

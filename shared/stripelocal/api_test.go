@@ -142,10 +142,10 @@ func TestErrorShapes(t *testing.T) {
 		}, wantStatus: 404, wantType: "invalid_request_error", wantCode: "resource_missing", wantMsg: "No such invoice: 'in_nope'"},
 		{name: "wrong key: 401", call: func(s *Stripe) error {
 			sc := s.Client()
-			sc.Customers.Key = "sk_live_wrongmode"
+			sc.Customers.Key = "sk_fake_wrongmode"
 			_, err := sc.Customers.Get("cus_x", nil)
 			return err
-		}, wantStatus: 401, wantType: "invalid_request_error", wantMsg: "Invalid API Key provided: sk_live_*****mode"},
+		}, wantStatus: 401, wantType: "invalid_request_error", wantMsg: "Invalid API Key provided: sk_fake_*****mode"},
 		{name: "missing required parameter: 400 parameter_missing", call: func(s *Stripe) error {
 			_, err := s.Client().Prices.New(&stripe.PriceParams{Currency: stripe.String("usd"), UnitAmount: stripe.Int64(1)})
 			return err

@@ -86,10 +86,8 @@ func (s *Stripe) Backend() stripe.Backend {
 // Options.Livemode, live) secret key the stand-in accepts.
 func (s *Stripe) Client() *client.API {
 	b := s.Backend()
-	key := "sk_test_stripelocal"
-	if s.opts.Livemode {
-		key = "sk_live_stripelocal"
-	}
+	// Only the mode part of a key means anything to the stand-in.
+	key := "sk_" + modeTag(s.opts.Livemode) + "stripelocal_fake"
 	return client.New(key, &stripe.Backends{API: b, Connect: b, Uploads: b})
 }
 
