@@ -59,7 +59,9 @@ Without --url the webhook functions run in this process against the Firestore
 emulator (FIRESTORE_EMULATOR_HOST; without it, an in-memory store). With --url
 the stand-in serves on --stripe-addr, and the deployment must read objects
 from it: start the dev server with STRIPE_API_BASE=http://<stripe-addr> and a
-STRIPE_SECRET_KEY=sk_test_... of your choosing.
+STRIPE_SECRET_KEY=sk_test_... of your choosing (a key also turns on Checkout
+and Portal, which need FIREBASE_AUTH_EMULATOR_HOST), in a fresh
+GOOGLE_CLOUD_PROJECT: an earlier run's documents count as divergence.
 
 Flags:
 `)

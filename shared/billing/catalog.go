@@ -48,41 +48,35 @@ func (p PriceView) Sells() bool { return p.Active && !p.Deleted }
 // ApplyProduct keeps the course a product sells in step with the product.
 // Products that sell no course are acknowledged and nothing is written.
 func ApplyProduct(ctx context.Context, tx Tx, p ProductView, ch Change) (Outcome, string, error) {
-	if p.CourseID == "" {
-		return Applied, "not a course", nil
-	}
-	if !UsableID(p.CourseID) {
-		return Unprocessable, fmt.Sprintf("metadata.courseId %q cannot name a course document", p.CourseID), nil
-	}
-	cur, err := tx.Course(ctx, p.CourseID)
-	if err != nil {
-		return "", "", err
-	}
-	next, outcome, detail := CourseWithProduct(cur, p, ch)
-	if next != nil {
-		if err := tx.PutCourse(next); err != nil {
-			return "", "", err
-		}
-	}
-	return outcome, detail, nil
+	return applyToCourse(ctx, tx, p.CourseID, func(cur *Course) (*Course, Outcome, string) {
+		return CourseWithProduct(cur, p, ch)
+	})
 }
 
 // ApplyPrice keeps the course a price sells in step with the price. Prices
 // that sell no course are acknowledged and nothing is written.
 func ApplyPrice(ctx context.Context, tx Tx, p PriceView, ch Change) (Outcome, string, error) {
-	if p.CourseID == "" {
+	return applyToCourse(ctx, tx, p.CourseID, func(cur *Course) (*Course, Outcome, string) {
+		return CourseWithPrice(cur, p, ch)
+	})
+}
+
+// applyToCourse reads courses/{courseID}, lets next decide the document
+// after the change, and writes it unless nothing changes.
+func applyToCourse(ctx context.Context, tx Tx, courseID string, next func(cur *Course) (*Course, Outcome, string)) (Outcome, string, error) {
+	if courseID == "" {
 		return Applied, "not a course", nil
 	}
-	if !UsableID(p.CourseID) {
-		return Unprocessable, fmt.Sprintf("metadata.courseId %q cannot name a course document", p.CourseID), nil
+	if !UsableID(courseID) {
+		return Unprocessable, fmt.Sprintf("metadata.courseId %q cannot name a course document", courseID), nil
 	}
-	cur, err := tx.Course(ctx, p.CourseID)
+	cur, err := tx.Course(ctx, courseID)
 	if err != nil {
 		return "", "", err
 	}
-	next, outcome, detail := CourseWithPrice(cur, p, ch)
-	if next != nil {
-		if err := tx.PutCourse(next); err != nil {
+	course, outcome, detail := next(cur)
+	if course != nil {
+		if err := tx.PutCourse(course); err != nil {
 			return "", "", err
 		}
 	}
