@@ -163,15 +163,6 @@ func (e *env) deliver() {
 	}
 }
 
-// stores runs a test on memstore and, when it is there, the emulator.
-func stores(t *testing.T, test func(t *testing.T, store billing.Store)) {
-	t.Run("memstore", func(t *testing.T) { test(t, memstore.New()) })
-	t.Run("firestore", func(t *testing.T) {
-		s, _ := firestoretest.Open(t)
-		test(t, s)
-	})
-}
-
 func TestCheckoutSellsTheCatalogPrice(t *testing.T) {
 	e := newEnv(t, memstore.New())
 	course := e.course("go-101", 4900, "")
@@ -277,7 +268,7 @@ func TestCheckoutRefusals(t *testing.T) {
 // A course id no Firestore document can have is the caller's mistake: 400,
 // never the 503 that Firestore's refusal of the read would otherwise be.
 func TestCheckoutCourseIDsNoDocumentCanHave(t *testing.T) {
-	stores(t, func(t *testing.T, store billing.Store) {
+	firestoretest.EachStore(t, func(t *testing.T, store billing.Store) {
 		e := newEnv(t, store)
 		for _, id := range []string{"__reserved__", "a/b", "..", "."} {
 			body, _ := json.Marshal(map[string]string{"courseId": id})
@@ -289,7 +280,7 @@ func TestCheckoutCourseIDsNoDocumentCanHave(t *testing.T) {
 }
 
 func TestConcurrentFirstCheckoutsMakeOneCustomer(t *testing.T) {
-	stores(t, func(t *testing.T, store billing.Store) {
+	firestoretest.EachStore(t, func(t *testing.T, store billing.Store) {
 		e := newEnv(t, store)
 		e.course("go-101", 4900, "")
 		const n = 8
@@ -331,7 +322,7 @@ func TestConcurrentFirstCheckoutsMakeOneCustomer(t *testing.T) {
 }
 
 func TestPaidPurchaseGrantsAccessAndIsNotSoldTwice(t *testing.T) {
-	stores(t, func(t *testing.T, store billing.Store) {
+	firestoretest.EachStore(t, func(t *testing.T, store billing.Store) {
 		e := newEnv(t, store)
 		e.course("go-101", 4900, "")
 		a := e.checkout("tok-alice", `{"courseId":"go-101"}`)
@@ -430,7 +421,7 @@ func TestCheckoutShapeAgainstStripeMock(t *testing.T) {
 }
 
 func TestCustomerDeletedInStripeIsReplaced(t *testing.T) {
-	stores(t, func(t *testing.T, store billing.Store) {
+	firestoretest.EachStore(t, func(t *testing.T, store billing.Store) {
 		e := newEnv(t, store)
 		e.course("go-101", 4900, "")
 		e.course("go-201", 5900, "")
@@ -481,7 +472,7 @@ func TestCustomerDeletedInStripeIsReplaced(t *testing.T) {
 }
 
 func TestOneOpenCheckoutPerCourse(t *testing.T) {
-	stores(t, func(t *testing.T, store billing.Store) {
+	firestoretest.EachStore(t, func(t *testing.T, store billing.Store) {
 		e := newEnv(t, store)
 		e.course("go-101", 4900, "")
 		// Two tabs: the second checkout expires the first, so only one

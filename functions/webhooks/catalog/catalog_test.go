@@ -95,19 +95,10 @@ func storedCourse(t *testing.T, s billing.Store, id string) *billing.Course {
 	return c
 }
 
-// stores runs a test against memstore and, when it runs, the emulator.
-func stores(t *testing.T, fn func(t *testing.T, s billing.Store)) {
-	t.Run("memstore", func(t *testing.T) { fn(t, memstore.New()) })
-	t.Run("firestore", func(t *testing.T) {
-		s, _ := firestoretest.Open(t)
-		fn(t, s)
-	})
-}
-
 // A course's life from the catalog's events as payloads, in the order and
 // with the redeliveries Stripe may use.
 func TestCatalogEventsFromPayloads(t *testing.T) {
-	stores(t, func(t *testing.T, s billing.Store) {
+	firestoretest.EachStore(t, func(t *testing.T, s billing.Store) {
 		h := handler(t, s, stripeapi.Payload{}, func() time.Time { return now })
 		steps := []struct {
 			name, id, typ string

@@ -11,7 +11,9 @@ import (
 	"os"
 	"testing"
 
+	"github.com/courseplatform/billing/shared/billing"
 	"github.com/courseplatform/billing/shared/store/firestore"
+	"github.com/courseplatform/billing/shared/store/memstore"
 )
 
 // RequireEnv, when set to 1, turns a missing emulator into a test failure
@@ -62,4 +64,15 @@ func Open(t testing.TB) (*firestore.Store, string) {
 		}
 	})
 	return s, project
+}
+
+// EachStore runs test on memstore and on the emulator (a fresh project),
+// as two subtests; the second is skipped, or fails under RequireEnv,
+// without the emulator.
+func EachStore(t *testing.T, test func(t *testing.T, store billing.Store)) {
+	t.Run("memstore", func(t *testing.T) { test(t, memstore.New()) })
+	t.Run("firestore", func(t *testing.T) {
+		s, _ := Open(t)
+		test(t, s)
+	})
 }
