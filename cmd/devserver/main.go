@@ -140,7 +140,9 @@ func run(ctx context.Context, ln net.Listener, lookup func(string) (string, bool
 		_, _ = io.WriteString(w, "ok\n")
 	})
 
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// A client that stalls mid-body is cut off, as Cloud Run cuts off a
+	// request at its timeout.
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
 	log.Info("listening", "addr", ln.Addr().String(), "combined_route", CombinedRoute,
 		slog.Any("functions", names))
 	errc := make(chan error, 1)

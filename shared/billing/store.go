@@ -52,6 +52,12 @@ type Tx interface {
 // ErrReadAfterWrite is returned by a Tx read that follows a write.
 var ErrReadAfterWrite = errors.New("billing: read after write in one transaction")
 
+// ErrUnstorable wraps a store's refusal of a document it can never accept
+// (Firestore's InvalidArgument: a reserved field name, a timestamp outside
+// years 1 to 9999). Trying again cannot help, so the event is recorded as
+// unprocessable instead.
+var ErrUnstorable = errors.New("billing: the store can never accept these documents")
+
 // ErrReadOnly is returned by a write inside Store.View.
 var ErrReadOnly = errors.New("billing: write in a read-only transaction")
 

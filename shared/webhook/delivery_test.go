@@ -316,6 +316,38 @@ func TestRefundsAndDisputesFollowTheMoney(t *testing.T) {
 	}
 }
 
+// Values Firestore refuses for good (a product id it reserves as a field
+// name, a timestamp past year 9999) make an event that can never be
+// stored: recorded as unprocessable with a 2xx, nothing else written,
+// rather than a 503 on every delivery for days.
+func TestDocumentsFirestoreRefusesAreUnprocessable(t *testing.T) {
+	items := func(product string) map[string]any {
+		obj := object(t, "subscription.created.json", nil)
+		item := obj["items"].(map[string]any)["data"].([]any)[0].(map[string]any)
+		item["price"].(map[string]any)["product"] = product
+		return obj["items"].(map[string]any)
+	}
+	cases := map[string]map[string]any{
+		"reserved product id":       {"items": items("__p__"), "metadata": map[string]any{"uid": "user_p"}},
+		"period end past year 9999": {"current_period_end": 99999999999999, "metadata": map[string]any{"uid": "user_p"}},
+	}
+	for name, set := range cases {
+		t.Run(name, func(t *testing.T) {
+			store, _ := firestoretest.Open(t)
+			h := newHandler(t, store, subscriptionRoutes())
+			body := event(t, "evt_refused", "customer.subscription.updated", 1700000000, object(t, "subscription.created.json", set))
+			for i, want := range []billing.Outcome{billing.Unprocessable, billing.Duplicate} {
+				if code, out := deliver(t, h, body); code != 200 || out != want {
+					t.Fatalf("delivery %d: %d %q, want 200 %q", i, code, out, want)
+				}
+			}
+			if sub := storedSubscription(t, store, "sub_00000000000000"); sub != nil {
+				t.Errorf("subscription stored: %+v", sub)
+			}
+		})
+	}
+}
+
 // Two instances receive the same event at the same moment: one effect,
 // both (all) answered 2xx.
 func TestSameEventConcurrentlyToTwoHandlers(t *testing.T) {

@@ -196,6 +196,13 @@ func (h *Handler) handle(r *http.Request) (Response, error) {
 		return res, fmt.Errorf("preparing %s: %w", ev.ID, err)
 	}
 	stored, dup, err := h.cfg.Store.ApplyEvent(ctx, h.record(ev), apply)
+	if errors.Is(err, billing.ErrUnstorable) {
+		// Nothing of the first attempt was written; what can never be
+		// stored is recorded as such, so Stripe stops retrying it.
+		stored, dup, err = h.cfg.Store.ApplyEvent(ctx, h.record(ev), func(context.Context, billing.Tx) (billing.Outcome, string, error) {
+			return billing.Unprocessable, "the store refused the event's documents as invalid", nil
+		})
+	}
 	if err != nil {
 		return res, fmt.Errorf("applying %s: %w", ev.ID, err)
 	}
@@ -241,6 +248,11 @@ func (h *Handler) verify(body []byte, header string) (*stripe.Event, error) {
 	if ev.ID == "" || ev.Type == "" || ev.Data == nil || len(ev.Data.Raw) == 0 {
 		return nil, requestError("event lacks id, type or data", nil)
 	}
+	// Stripe stamps events with the current time; one outside the years a
+	// marker can hold (1970 to 9999) is not Stripe's.
+	if ev.Created < 0 || ev.Created > maxCreated {
+		return nil, requestError("event created time out of range", nil)
+	}
 	// Stripe's ids are short and plain; one that cannot name its marker
 	// document could never be recorded, so it is refused up front rather
 	// than failing in Firestore on every delivery.
@@ -249,6 +261,9 @@ func (h *Handler) verify(body []byte, header string) (*stripe.Event, error) {
 	}
 	return &ev, nil
 }
+
+// maxCreated is 9999-12-31T23:59:59Z, the last second Firestore stores.
+const maxCreated = 253402300799
 
 // signedAt reads the t= element of a Stripe-Signature header, split
 // exactly as stripe-go's webhook package splits it, since that package

@@ -122,6 +122,8 @@ func TestContract(t *testing.T) {
 		{"timestamp of year 1 is 400", post(sub, webhooktest.Secret, time.Unix(-62135596800, 0)), 400, "", false},
 		{"event id no document can have is 400", post(webhooktest.Event{ID: "evt_a/b", Type: "customer.subscription.created", Data: captured(t, "subscription.created.json").Data}.JSON(), webhooktest.Secret, now), 400, "", false},
 		{"reserved event id is 400", post(webhooktest.Event{ID: "__evt__", Type: "customer.subscription.created", Data: captured(t, "subscription.created.json").Data}.JSON(), webhooktest.Secret, now), 400, "", false},
+		{"created time past year 9999 is 400", post(webhooktest.Event{ID: "evt_far", Type: "customer.subscription.created", Created: 99999999999999, Data: captured(t, "subscription.created.json").Data}.JSON(), webhooktest.Secret, now), 400, "", false},
+		{"negative created time is 400", post(webhooktest.Event{ID: "evt_neg", Type: "customer.subscription.created", Created: -99999999999, Data: captured(t, "subscription.created.json").Data}.JSON(), webhooktest.Secret, now), 400, "", false},
 		{"signed but not JSON is 400", post([]byte("{not json"), webhooktest.Secret, now), 400, "", false},
 		{"signed event without id is 400", post([]byte(`{"type":"customer.subscription.created","data":{"object":{}}}`), webhooktest.Secret, now), 400, "", false},
 		{"first of two secrets is accepted", post(sub, otherSecret, now), 200, billing.Applied, true},

@@ -92,6 +92,8 @@ func (s *Store) ApplyEvent(ctx context.Context, rec billing.EventRecord, fn bill
 	switch {
 	case errors.Is(err, errDuplicate):
 		return stored, true, nil
+	case status.Code(err) == codes.InvalidArgument:
+		return billing.EventRecord{}, false, fmt.Errorf("firestore: apply event %s: %w: %w", rec.ID, billing.ErrUnstorable, err)
 	case err != nil:
 		return billing.EventRecord{}, false, fmt.Errorf("firestore: apply event %s: %w", rec.ID, err)
 	}
